@@ -1,0 +1,101 @@
+// Character classes of the RFC 3261 §25.1 grammar, one 256-entry table.
+#ifndef SIPFRONT_SRC_SIP_CHARSET_H_
+#define SIPFRONT_SRC_SIP_CHARSET_H_
+
+#include <array>
+#include <cstdint>
+#include <string_view>
+
+namespace sipfront::sip::charset {
+
+enum : uint16_t {
+  kAlnum = 1 << 0,
+  kDigit = 1 << 1,
+  kHex = 1 << 2,
+  kToken = 1 << 3,      // token
+  kWord = 1 << 4,       // word (Call-ID)
+  kUnreserved = 1 << 5, // alphanum / mark
+  kUser = 1 << 6,       // unreserved / user-unreserved (escapes checked separately)
+  kPassword = 1 << 7,   // unreserved / & = + $ ,
+  kParam = 1 << 8,      // paramchar without escapes: param-unreserved / unreserved
+  kHnv = 1 << 9,        // hnv-unreserved / unreserved
+  kUric = 1 << 10,      // reserved / unreserved (escapes checked separately)
+  kHost = 1 << 11,      // hostname characters (alphanum, '-', '.', and '_' seen in the wild)
+  kLws = 1 << 12,       // SP, HT, CR, LF: inside a tokenized value CR/LF only occur in folds
+  kAlpha = 1 << 13,
+  kScheme = 1 << 14,    // ALPHA / DIGIT / "+" / "-" / "."
+  kTel = 1 << 15,       // tel URI number: HEXDIG / "*" / "#" / "+" / visual separators
+};
+
+constexpr std::array<uint16_t, 256> MakeTable() {
+  std::array<uint16_t, 256> t{};
+  auto add = [&t](std::string_view chars, uint16_t bits) {
+    for (char c : chars) {
+      t[static_cast<unsigned char>(c)] |= bits;
+    }
+  };
+  for (int c = 0; c < 256; ++c) {
+    const bool digit = c >= '0' && c <= '9';
+    const bool alpha = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z');
+    const bool hex = digit || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F');
+    uint16_t b = 0;
+    if (digit) {
+      b |= kDigit;
+    }
+    if (alpha) {
+      b |= kAlpha;
+    }
+    if (digit || alpha) {
+      b |= kAlnum | kToken | kWord | kUnreserved | kUser | kPassword | kParam | kHnv | kUric |
+           kHost | kScheme;
+    }
+    if (hex) {
+      b |= kHex | kTel;
+    }
+    t[c] = b;
+  }
+  add("-.!%*_+`'~", kToken);
+  add("-.!%*_+`'~()<>:\\\"/[]?{}", kWord);
+  add("-_.!~*'()", kUnreserved | kUser | kPassword | kParam | kHnv | kUric);
+  add("&=+$,;?/", kUser);
+  add("&=+$,", kPassword);
+  add("[]/:&+$", kParam);
+  add("[]/?:+$", kHnv);
+  add(";/?:@&=+$,", kUric);
+  add("-._", kHost);
+  add(" \t\r\n", kLws);
+  add("+-.", kScheme);
+  add("*#+-.()", kTel);
+  return t;
+}
+
+inline constexpr std::array<uint16_t, 256> kTable = MakeTable();
+
+constexpr bool Is(char c, uint16_t cls) { return (kTable[static_cast<unsigned char>(c)] & cls) != 0; }
+constexpr bool IsLws(char c) { return Is(c, kLws); }
+constexpr bool IsWsp(char c) { return c == ' ' || c == '\t'; }
+constexpr bool IsDigit(char c) { return c >= '0' && c <= '9'; }
+constexpr int HexValue(char c) {
+  return c >= '0' && c <= '9'   ? c - '0'
+         : c >= 'a' && c <= 'f' ? c - 'a' + 10
+         : c >= 'A' && c <= 'F' ? c - 'A' + 10
+                                : -1;
+}
+constexpr char ToLower(char c) { return c >= 'A' && c <= 'Z' ? static_cast<char>(c + 32) : c; }
+
+// Case-insensitive ASCII equality.
+constexpr bool IEquals(std::string_view a, std::string_view b) {
+  if (a.size() != b.size()) {
+    return false;
+  }
+  for (std::size_t i = 0; i < a.size(); ++i) {
+    if (ToLower(a[i]) != ToLower(b[i])) {
+      return false;
+    }
+  }
+  return true;
+}
+
+}  // namespace sipfront::sip::charset
+
+#endif  // SIPFRONT_SRC_SIP_CHARSET_H_

@@ -1,0 +1,127 @@
+// Lexical building blocks of the RFC 3261 §25.1 grammar shared by the URI and header parsers.
+// Every scanner takes [b, e) and returns where it stopped; nullptr means malformed input.
+#ifndef SIPFRONT_SRC_SIP_LEX_H_
+#define SIPFRONT_SRC_SIP_LEX_H_
+
+#include <cstdint>
+#include <string_view>
+
+#include "charset.h"
+#include "sipfront/sip/uri.h"
+
+namespace sipfront::sip::internal {
+
+inline std::string_view Span(const char* b, const char* e) {
+  return {b, static_cast<std::size_t>(e - b)};
+}
+
+// LWS / SWS. Inside a tokenized header value CR and LF only occur as part of a fold.
+inline const char* SkipLws(const char* q, const char* e) {
+  while (q < e && charset::IsLws(*q)) {
+    ++q;
+  }
+  return q;
+}
+
+inline const char* ScanClass(const char* q, const char* e, uint16_t cls) {
+  while (q < e && charset::Is(*q, cls)) {
+    ++q;
+  }
+  return q;
+}
+
+inline const char* ScanToken(const char* q, const char* e) {
+  return ScanClass(q, e, charset::kToken);
+}
+
+// Characters of `cls` or "%" HEXDIG HEXDIG. Returns the first other byte; sets `bad` to the
+// '%' of a malformed escape (and stops there).
+inline const char* ScanEscaped(const char* q, const char* e, uint16_t cls, const char*& bad) {
+  while (q < e) {
+    if (charset::Is(*q, cls)) {
+      ++q;
+    } else if (*q == '%') {
+      if (e - q < 3 || charset::HexValue(q[1]) < 0 || charset::HexValue(q[2]) < 0) {
+        bad = q;
+        return q;
+      }
+      q += 3;
+    } else {
+      break;
+    }
+  }
+  return q;
+}
+
+// quoted-string = SWS DQUOTE *(qdtext / quoted-pair) DQUOTE, with `q` on the opening quote.
+// qdtext is LWS, %x21, %x23-5B, %x5D-7E and UTF-8 non-ASCII; quoted-pair is "\" followed by
+// any byte but CR and LF (a raw NUL included, RFC 4475 §3.1.1.2). Returns the byte after the
+// closing quote, or nullptr when unterminated or an illegal control byte appears.
+inline const char* ScanQuoted(const char* q, const char* e) {
+  ++q;
+  while (q < e) {
+    const auto c = static_cast<unsigned char>(*q);
+    if (c == '"') {
+      return q + 1;
+    }
+    if (c == '\\') {
+      if (q + 1 >= e || q[1] == '\r' || q[1] == '\n') {
+        return nullptr;
+      }
+      q += 2;
+      continue;
+    }
+    if (c < 0x20 && !charset::IsLws(static_cast<char>(c))) {
+      return nullptr;
+    }
+    if (c == 0x7f) {
+      return nullptr;
+    }
+    ++q;
+  }
+  return nullptr;
+}
+
+// IPv4address = 1*3DIGIT "." 1*3DIGIT "." 1*3DIGIT "." 1*3DIGIT, each part <= 255.
+// Returns the end of the address or nullptr.
+inline const char* ScanIPv4(const char* q, const char* e) {
+  for (int part = 0; part < 4; ++part) {
+    if (part > 0) {
+      if (q >= e || *q != '.') {
+        return nullptr;
+      }
+      ++q;
+    }
+    int value = 0;
+    int digits = 0;
+    while (q < e && charset::IsDigit(*q) && digits < 4) {
+      value = value * 10 + (*q - '0');
+      ++digits;
+      ++q;
+    }
+    if (digits == 0 || digits > 3 || value > 255) {
+      return nullptr;
+    }
+  }
+  return q;
+}
+
+// IPv6address (RFC 3261 §25.1 / RFC 4291), [b, e) exactly, without brackets. Also accepts the
+// ":::" before an embedded IPv4 address that RFC 3261's ABNF allowed (RFC 5118 §4.10).
+bool IsIPv6Address(const char* b, const char* e);
+
+// host = hostname / IPv4address / IPv6reference. Scans the longest host at `q` and returns
+// its end (nullptr when malformed); a run of digits and dots must be a valid IPv4 address.
+const char* ScanHost(const char* q, const char* e, HostKind& kind);
+
+// port = 1*DIGIT, 0..65535. Returns the end or nullptr.
+const char* ScanPort(const char* q, const char* e, uint16_t& port);
+
+// Splits the next element off a comma-separated list value, outside quoted strings and <...>.
+// `elem` is LWS-trimmed. Returns false (elem untouched) when `rest` was consumed already,
+// signalled by rest.data() == nullptr.
+bool NextElement(std::string_view& rest, std::string_view& elem);
+
+}  // namespace sipfront::sip::internal
+
+#endif  // SIPFRONT_SRC_SIP_LEX_H_

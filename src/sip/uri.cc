@@ -1,0 +1,513 @@
+#include "sipfront/sip/uri.h"
+
+#include <cstring>
+
+#include "charset.h"
+#include "lex.h"
+
+namespace sipfront::sip {
+
+using charset::Is;
+using internal::Span;
+
+namespace internal {
+
+bool IsIPv6Address(const char* b, const char* e) {
+  const char* q = b;
+  int groups = 0;
+  bool compressed = false;
+  if (q < e && *q == ':') {
+    if (e - q < 2 || q[1] != ':') {
+      return false;
+    }
+    compressed = true;
+    q += 2;
+  }
+  while (q < e) {
+    const char* g = q;
+    while (q < e && Is(*q, charset::kHex) && q - g < 5) {
+      ++q;
+    }
+    if (q < e && *q == '.') {  // trailing embedded IPv4 address
+      if (ScanIPv4(g, e) != e) {
+        return false;
+      }
+      groups += 2;
+      break;
+    }
+    if (q == g || q - g > 4) {
+      return false;
+    }
+    ++groups;
+    if (q == e) {
+      break;
+    }
+    if (*q != ':') {
+      return false;
+    }
+    ++q;
+    if (q < e && *q == ':') {
+      if (compressed) {
+        return false;
+      }
+      compressed = true;
+      ++q;
+      if (q < e && *q == ':') {
+        ++q;
+        if (ScanIPv4(q, e) != e) {
+          return false;
+        }
+      }
+    } else if (q == e) {
+      return false;  // a single trailing ':'
+    }
+  }
+  return compressed ? groups <= 7 : groups == 8;
+}
+
+const char* ScanHost(const char* q, const char* e, HostKind& kind) {
+  if (q < e && *q == '[') {
+    const char* close = static_cast<const char*>(std::memchr(q, ']', static_cast<std::size_t>(e - q)));
+    if (close == nullptr || !IsIPv6Address(q + 1, close)) {
+      return nullptr;
+    }
+    kind = HostKind::kIPv6;
+    return close + 1;
+  }
+  const char* end = ScanClass(q, e, charset::kHost);
+  if (end == q) {
+    return nullptr;
+  }
+  bool numeric = true;
+  for (const char* c = q; c < end; ++c) {
+    if (!charset::IsDigit(*c) && *c != '.') {
+      numeric = false;
+      break;
+    }
+  }
+  if (numeric) {
+    if (ScanIPv4(q, end) != end) {
+      return nullptr;
+    }
+    kind = HostKind::kIPv4;
+    return end;
+  }
+  // hostname = *( domainlabel "." ) toplabel [ "." ]: labels of alphanumerics and inner '-'
+  // ('_' tolerated, as real devices use it); the top label starts with a letter.
+  const char* label = q;
+  const char* top = q;
+  for (const char* c = q; c <= end; ++c) {
+    if (c == end || *c == '.') {
+      if (c == label) {
+        if (c == end && c != q) {
+          break;  // trailing dot
+        }
+        return nullptr;
+      }
+      if (*label == '-' || c[-1] == '-') {
+        return nullptr;
+      }
+      top = label;
+      label = c + 1;
+    }
+  }
+  if (!Is(*top, charset::kAlpha)) {
+    return nullptr;
+  }
+  kind = HostKind::kName;
+  return end;
+}
+
+const char* ScanPort(const char* q, const char* e, uint16_t& port) {
+  uint32_t value = 0;
+  const char* b = q;
+  while (q < e && charset::IsDigit(*q)) {
+    value = value * 10 + static_cast<uint32_t>(*q - '0');
+    if (value > 65535) {
+      return nullptr;
+    }
+    ++q;
+  }
+  if (q == b) {
+    return nullptr;
+  }
+  port = static_cast<uint16_t>(value);
+  return q;
+}
+
+bool NextElement(std::string_view& rest, std::string_view& elem) {
+  if (rest.data() == nullptr) {
+    return false;
+  }
+  const char* b = rest.data();
+  const char* e = b + rest.size();
+  const char* q = b;
+  while (q < e && *q != ',') {
+    if (*q == '"') {
+      const char* end = ScanQuoted(q, e);
+      q = end == nullptr ? e : end;
+    } else if (*q == '<') {
+      const char* close = static_cast<const char*>(std::memchr(q, '>', static_cast<std::size_t>(e - q)));
+      q = close == nullptr ? e : close + 1;
+    } else {
+      ++q;
+    }
+  }
+  const char* vb = SkipLws(b, q);
+  const char* ve = q;
+  while (ve > vb && charset::IsLws(ve[-1])) {
+    --ve;
+  }
+  elem = Span(vb, ve);
+  rest = q < e ? Span(q + 1, e) : std::string_view();
+  return true;
+}
+
+}  // namespace internal
+
+namespace {
+
+using internal::ScanEscaped;
+
+// uri-parameters = *( ";" uri-parameter ), starting after the first ';'. Each parameter is
+// pname [ "=" pvalue ] with 1*paramchar on both sides. Returns the end or nullptr (bad = where).
+const char* ScanUriParams(const char* q, const char* e, const char*& bad) {
+  while (true) {
+    const char* name_end = ScanEscaped(q, e, charset::kParam, bad);
+    if (bad != nullptr || name_end == q) {
+      bad = bad != nullptr ? bad : q;
+      return nullptr;
+    }
+    q = name_end;
+    if (q < e && *q == '=') {
+      const char* v = q + 1;
+      q = ScanEscaped(v, e, charset::kParam, bad);
+      if (bad != nullptr || q == v) {
+        bad = bad != nullptr ? bad : v;
+        return nullptr;
+      }
+    }
+    if (q < e && *q == ';') {
+      ++q;
+      continue;
+    }
+    return q;
+  }
+}
+
+// headers = "?" header *( "&" header ); header = hname "=" hvalue, starting after the '?'.
+const char* ScanUriHeaders(const char* q, const char* e, const char*& bad) {
+  while (true) {
+    const char* name_end = ScanEscaped(q, e, charset::kHnv, bad);
+    if (bad != nullptr || name_end == q || name_end == e || *name_end != '=') {
+      bad = bad != nullptr ? bad : name_end;
+      return nullptr;
+    }
+    q = ScanEscaped(name_end + 1, e, charset::kHnv, bad);
+    if (bad != nullptr) {
+      return nullptr;
+    }
+    if (q < e && *q == '&') {
+      ++q;
+      continue;
+    }
+    return q;
+  }
+}
+
+ParseStatus Bad(const char* at) { return {ParseError::kBadUri, at}; }
+
+ParseStatus ParseSipUri(const char* b, const char* e, Uri& out) {
+  const char* bad = nullptr;
+  const char* hp = b;
+  const char* at = static_cast<const char*>(std::memchr(b, '@', static_cast<std::size_t>(e - b)));
+  if (at != nullptr) {
+    const char* user_end = ScanEscaped(b, at, charset::kUser, bad);
+    if (bad != nullptr) {
+      return Bad(bad);
+    }
+    if (user_end == b) {
+      return Bad(b);
+    }
+    out.user = Span(b, user_end);
+    if (user_end < at) {
+      if (*user_end != ':') {
+        return Bad(user_end);
+      }
+      const char* pw_end = ScanEscaped(user_end + 1, at, charset::kPassword, bad);
+      if (bad != nullptr || pw_end != at) {
+        return Bad(bad != nullptr ? bad : pw_end);
+      }
+      out.password = Span(user_end + 1, at);
+    }
+    hp = at + 1;
+  }
+  const char* q = internal::ScanHost(hp, e, out.host_kind);
+  if (q == nullptr) {
+    return Bad(hp);
+  }
+  out.host = Span(hp, q);
+  if (q < e && *q == ':') {
+    const char* port_end = internal::ScanPort(q + 1, e, out.port);
+    if (port_end == nullptr) {
+      return Bad(q + 1);
+    }
+    out.has_port = true;
+    q = port_end;
+  }
+  if (q < e && *q == ';') {
+    const char* params_end = ScanUriParams(q + 1, e, bad);
+    if (params_end == nullptr) {
+      return Bad(bad);
+    }
+    out.params = Span(q + 1, params_end);
+    q = params_end;
+  }
+  if (q < e && *q == '?') {
+    const char* headers_end = ScanUriHeaders(q + 1, e, bad);
+    if (headers_end == nullptr) {
+      return Bad(bad);
+    }
+    out.headers = Span(q + 1, headers_end);
+    q = headers_end;
+  }
+  return q == e ? ParseStatus{} : Bad(q);
+}
+
+// tel URI (RFC 3966), checked loosely: a number of digits, '*', '#', '+' and visual separators,
+// then uri-parameters.
+ParseStatus ParseTelUri(const char* b, const char* e, Uri& out) {
+  const char* q = internal::ScanClass(b, e, charset::kTel);
+  if (q == b) {
+    return Bad(b);
+  }
+  out.user = Span(b, q);
+  if (q < e && *q == ';') {
+    const char* bad = nullptr;
+    const char* params_end = ScanUriParams(q + 1, e, bad);
+    if (params_end == nullptr) {
+      return Bad(bad);
+    }
+    out.params = Span(q + 1, params_end);
+    q = params_end;
+  }
+  return q == e ? ParseStatus{} : Bad(q);
+}
+
+}  // namespace
+
+ParseStatus ParseUri(std::string_view s, Uri& out) {
+  out = Uri{};
+  out.raw = s;
+  out.host_kind = HostKind::kNone;
+  const char* b = s.data();
+  const char* e = b + s.size();
+  if (b == e || !Is(*b, charset::kAlpha)) {
+    return Bad(b);
+  }
+  const char* q = internal::ScanClass(b + 1, e, charset::kScheme);
+  if (q == e || *q != ':') {
+    return Bad(q);
+  }
+  out.scheme = Span(b, q);
+  out.opaque = Span(q + 1, e);
+  const char* rest = q + 1;
+  if (charset::IEquals(out.scheme, "sip")) {
+    out.kind = UriScheme::kSip;
+    return ParseSipUri(rest, e, out);
+  }
+  if (charset::IEquals(out.scheme, "sips")) {
+    out.kind = UriScheme::kSips;
+    return ParseSipUri(rest, e, out);
+  }
+  if (charset::IEquals(out.scheme, "tel")) {
+    out.kind = UriScheme::kTel;
+    return ParseTelUri(rest, e, out);
+  }
+  out.kind = UriScheme::kOther;
+  const char* bad = nullptr;
+  const char* end = ScanEscaped(rest, e, charset::kUric, bad);
+  if (bad != nullptr) {
+    return Bad(bad);
+  }
+  if (end == rest || end != e) {
+    return Bad(end);
+  }
+  return {};
+}
+
+bool ParamIterator::Next(Param& p) {
+  const char* q = rest_.data();
+  const char* e = q + rest_.size();
+  while (q < e && (*q == ';' || charset::IsLws(*q))) {
+    ++q;
+  }
+  if (q >= e) {
+    rest_ = {};
+    return false;
+  }
+  const char* name_end = q;
+  while (name_end < e && *name_end != '=' && *name_end != ';' && !charset::IsLws(*name_end)) {
+    ++name_end;
+  }
+  p.name = Span(q, name_end);
+  p.value = {};
+  p.has_value = false;
+  q = internal::SkipLws(name_end, e);
+  if (q < e && *q == '=') {
+    q = internal::SkipLws(q + 1, e);
+    const char* v = q;
+    if (q < e && *q == '"') {
+      const char* end = internal::ScanQuoted(q, e);
+      q = end == nullptr ? e : end;
+    } else {
+      while (q < e && *q != ';' && !charset::IsLws(*q)) {
+        ++q;
+      }
+    }
+    p.value = Span(v, q);
+    p.has_value = true;
+  }
+  rest_ = Span(q, e);
+  return true;
+}
+
+bool FindParam(std::string_view params, std::string_view name, Param& out) {
+  ParamIterator it(params);
+  Param p;
+  while (it.Next(p)) {
+    if (charset::IEquals(p.name, name)) {
+      out = p;
+      return true;
+    }
+  }
+  return false;
+}
+
+int64_t Unescape(std::string_view in, char* out, std::size_t cap) {
+  std::size_t n = 0;
+  for (std::size_t i = 0; i < in.size(); ++i) {
+    char c = in[i];
+    if (c == '%') {
+      if (i + 2 >= in.size()) {
+        return -1;
+      }
+      const int hi = charset::HexValue(in[i + 1]);
+      const int lo = charset::HexValue(in[i + 2]);
+      if (hi < 0 || lo < 0) {
+        return -1;
+      }
+      c = static_cast<char>(hi * 16 + lo);
+      i += 2;
+    }
+    if (n == cap) {
+      return -1;
+    }
+    out[n++] = c;
+  }
+  return static_cast<int64_t>(n);
+}
+
+namespace {
+
+// Compares two escaped strings after unescaping, byte for byte or ASCII case-insensitively.
+bool EscapedEquals(std::string_view a, std::string_view b, bool ignore_case) {
+  std::size_t i = 0;
+  std::size_t j = 0;
+  auto next = [](std::string_view s, std::size_t& k, int& c) {
+    if (k >= s.size()) {
+      return false;
+    }
+    if (s[k] == '%' && k + 2 < s.size()) {
+      const int hi = charset::HexValue(s[k + 1]);
+      const int lo = charset::HexValue(s[k + 2]);
+      if (hi >= 0 && lo >= 0) {
+        c = hi * 16 + lo;
+        k += 3;
+        return true;
+      }
+    }
+    c = static_cast<unsigned char>(s[k]);
+    ++k;
+    return true;
+  };
+  while (true) {
+    int ca = 0;
+    int cb = 0;
+    const bool ha = next(a, i, ca);
+    const bool hb = next(b, j, cb);
+    if (!ha || !hb) {
+      return ha == hb;
+    }
+    if (ignore_case) {
+      ca = charset::ToLower(static_cast<char>(ca));
+      cb = charset::ToLower(static_cast<char>(cb));
+    }
+    if (ca != cb) {
+      return false;
+    }
+  }
+}
+
+// RFC 3261 §19.1.4: user, ttl, method and maddr parameters, and transport, must match when
+// present in either URI; any other parameter must match only when present in both.
+bool ParamsEquivalent(std::string_view a, std::string_view b) {
+  static constexpr std::string_view kMustMatch[] = {"user", "ttl", "method", "maddr", "transport"};
+  for (std::string_view name : kMustMatch) {
+    Param pa;
+    Param pb;
+    const bool in_a = FindParam(a, name, pa);
+    const bool in_b = FindParam(b, name, pb);
+    if (in_a != in_b) {
+      return false;
+    }
+    if (in_a && !EscapedEquals(pa.value, pb.value, true)) {
+      return false;
+    }
+  }
+  ParamIterator it(a);
+  Param pa;
+  while (it.Next(pa)) {
+    Param pb;
+    if (FindParam(b, pa.name, pb) && !EscapedEquals(pa.value, pb.value, true)) {
+      return false;
+    }
+  }
+  return true;
+}
+
+}  // namespace
+
+bool UriEquivalent(const Uri& a, const Uri& b) {
+  const bool sip_a = a.kind == UriScheme::kSip || a.kind == UriScheme::kSips;
+  if (!sip_a || a.kind != b.kind) {
+    return false;
+  }
+  return EscapedEquals(a.user, b.user, false) && EscapedEquals(a.password, b.password, false) &&
+         EscapedEquals(a.host, b.host, true) && a.has_port == b.has_port && a.port == b.port &&
+         ParamsEquivalent(a.params, b.params);
+}
+
+int64_t CanonicalAor(const Uri& uri, char* out, std::size_t cap) {
+  if (uri.kind != UriScheme::kSip && uri.kind != UriScheme::kSips) {
+    return -1;
+  }
+  std::size_t n = 0;
+  if (!uri.user.empty()) {
+    const int64_t user_len = Unescape(uri.user, out, cap);
+    if (user_len < 0 || static_cast<std::size_t>(user_len) == cap) {
+      return -1;
+    }
+    n = static_cast<std::size_t>(user_len);
+    out[n++] = '@';
+  }
+  if (cap - n < uri.host.size()) {
+    return -1;
+  }
+  for (char c : uri.host) {
+    out[n++] = charset::ToLower(c);
+  }
+  return static_cast<int64_t>(n);
+}
+
+}  // namespace sipfront::sip

@@ -1,0 +1,2 @@
+// Placeholder: replaced by the real test.
+#include <gtest/gtest.h>
