@@ -1,6 +1,7 @@
 #include "counting_allocator.h"
 
 #include <atomic>
+#include <cstddef>
 #include <cstdlib>
 #include <new>
 
