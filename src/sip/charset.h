@@ -12,19 +12,19 @@ enum : uint16_t {
   kAlnum = 1 << 0,
   kDigit = 1 << 1,
   kHex = 1 << 2,
-  kToken = 1 << 3,      // token
-  kWord = 1 << 4,       // word (Call-ID)
-  kUnreserved = 1 << 5, // alphanum / mark
-  kUser = 1 << 6,       // unreserved / user-unreserved (escapes checked separately)
-  kPassword = 1 << 7,   // unreserved / & = + $ ,
-  kParam = 1 << 8,      // paramchar without escapes: param-unreserved / unreserved
-  kHnv = 1 << 9,        // hnv-unreserved / unreserved
-  kUric = 1 << 10,      // reserved / unreserved (escapes checked separately)
-  kHost = 1 << 11,      // hostname characters (alphanum, '-', '.', and '_' seen in the wild)
-  kLws = 1 << 12,       // SP, HT, CR, LF: inside a tokenized value CR/LF only occur in folds
+  kToken = 1 << 3,       // token
+  kWord = 1 << 4,        // word (Call-ID)
+  kUnreserved = 1 << 5,  // alphanum / mark
+  kUser = 1 << 6,        // unreserved / user-unreserved (escapes checked separately)
+  kPassword = 1 << 7,    // unreserved / & = + $ ,
+  kParam = 1 << 8,       // paramchar without escapes: param-unreserved / unreserved
+  kHnv = 1 << 9,         // hnv-unreserved / unreserved
+  kUric = 1 << 10,       // reserved / unreserved (escapes checked separately)
+  kHost = 1 << 11,       // hostname characters (alphanum, '-', '.', and '_' seen in the wild)
+  kLws = 1 << 12,        // SP, HT, CR, LF: inside a tokenized value CR/LF only occur in folds
   kAlpha = 1 << 13,
-  kScheme = 1 << 14,    // ALPHA / DIGIT / "+" / "-" / "."
-  kTel = 1 << 15,       // tel URI number: HEXDIG / "*" / "#" / "+" / visual separators
+  kScheme = 1 << 14,  // ALPHA / DIGIT / "+" / "-" / "."
+  kTel = 1 << 15,     // tel URI number: HEXDIG / "*" / "#" / "+" / visual separators
 };
 
 constexpr std::array<uint16_t, 256> MakeTable() {
@@ -71,7 +71,9 @@ constexpr std::array<uint16_t, 256> MakeTable() {
 
 inline constexpr std::array<uint16_t, 256> kTable = MakeTable();
 
-constexpr bool Is(char c, uint16_t cls) { return (kTable[static_cast<unsigned char>(c)] & cls) != 0; }
+constexpr bool Is(char c, uint16_t cls) {
+  return (kTable[static_cast<unsigned char>(c)] & cls) != 0;
+}
 constexpr bool IsLws(char c) { return Is(c, kLws); }
 constexpr bool IsWsp(char c) { return c == ' ' || c == '\t'; }
 constexpr bool IsDigit(char c) { return c >= '0' && c <= '9'; }

@@ -148,7 +148,8 @@ HeaderId ClassifyHeader(std::string_view name) {
     lower[i] = Lower(name[i]);
   }
   for (std::size_t e = kByLength.start[n]; e < kByLength.start[n + 1]; ++e) {
-    if (kByLength.lower[e][0] == lower[0] && std::memcmp(kByLength.lower[e].data(), lower, n) == 0) {
+    if (kByLength.lower[e][0] == lower[0] &&
+        std::memcmp(kByLength.lower[e].data(), lower, n) == 0) {
       return kByLength.id[e];
     }
   }

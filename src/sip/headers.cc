@@ -35,7 +35,8 @@ const char* ScanGenValue(const char* q, const char* e, bool bare_ip) {
     return ScanQuoted(q, e);
   }
   if (*q == '[') {
-    const char* close = static_cast<const char*>(std::memchr(q, ']', static_cast<std::size_t>(e - q)));
+    const char* close =
+        static_cast<const char*>(std::memchr(q, ']', static_cast<std::size_t>(e - q)));
     return close != nullptr && internal::IsIPv6Address(q + 1, close) ? close + 1 : nullptr;
   }
   const char* end = q;
@@ -325,26 +326,26 @@ ParseStatus ParseVia(std::string_view value, Via& out) {
           // RFC 5118 §4.5: with or without brackets.
           const char* vb = v.data();
           const char* ve = vb + v.size();
-          const bool ok = !v.empty() && (internal::ScanIPv4(vb, ve) == ve ||
-                                         internal::IsIPv6Address(vb, ve) ||
-                                         (v.front() == '[' && v.back() == ']' &&
-                                          internal::IsIPv6Address(vb + 1, ve - 1)));
+          const bool ok =
+              !v.empty() &&
+              (internal::ScanIPv4(vb, ve) == ve || internal::IsIPv6Address(vb, ve) ||
+               (v.front() == '[' && v.back() == ']' && internal::IsIPv6Address(vb + 1, ve - 1)));
           if (!ok) {
             return at;
           }
           out.received = v;
         } else if (IEquals(name, "rport")) {
           uint16_t port = 0;
-          if (has_value && internal::ScanPort(v.data(), v.data() + v.size(), port) !=
-                               v.data() + v.size()) {
+          if (has_value &&
+              internal::ScanPort(v.data(), v.data() + v.size(), port) != v.data() + v.size()) {
             return at;
           }
           out.has_rport = true;
           out.rport = v;
         } else if (IEquals(name, "maddr")) {
           HostKind kind = HostKind::kNone;
-          if (!has_value || internal::ScanHost(v.data(), v.data() + v.size(), kind) !=
-                                v.data() + v.size()) {
+          if (!has_value ||
+              internal::ScanHost(v.data(), v.data() + v.size(), kind) != v.data() + v.size()) {
             return at;
           }
           out.maddr = v;
@@ -402,10 +403,11 @@ ParseStatus ParseCredentials(std::string_view value, Credentials& out, ParseErro
         std::string_view* dest;
       };
       const Field fields[] = {
-          {"username", &out.username}, {"realm", &out.realm},         {"nonce", &out.nonce},
-          {"uri", &out.uri},           {"response", &out.response},   {"algorithm", &out.algorithm},
-          {"cnonce", &out.cnonce},     {"opaque", &out.opaque},       {"qop", &out.qop},
-          {"nc", &out.nc},
+          {"username", &out.username}, {"realm", &out.realm},
+          {"nonce", &out.nonce},       {"uri", &out.uri},
+          {"response", &out.response}, {"algorithm", &out.algorithm},
+          {"cnonce", &out.cnonce},     {"opaque", &out.opaque},
+          {"qop", &out.qop},           {"nc", &out.nc},
       };
       for (const Field& f : fields) {
         if (IEquals(pname, f.name)) {
@@ -577,8 +579,9 @@ ParseStatus ValidateHeader(const Header& h) {
     case HeaderId::kProxyAuthorization: {
       Credentials c;
       return ParseCredentials(h.value, c,
-                              h.id == HeaderId::kAuthorization ? ParseError::kBadAuthorization
-                                                               : ParseError::kBadProxyAuthorization);
+                              h.id == HeaderId::kAuthorization
+                                  ? ParseError::kBadAuthorization
+                                  : ParseError::kBadProxyAuthorization);
     }
     case HeaderId::kDate:
       return ParseDate(h.value);
@@ -679,8 +682,8 @@ ParseStatus ParseRegister(const Message& msg, RegisterFields& out) {
   }
   out.has_credentials = false;
   if (const Header* auth = msg.Find(HeaderId::kAuthorization); auth != nullptr) {
-    if (ParseStatus st = ParseCredentials(auth->value, out.credentials,
-                                          ParseError::kBadAuthorization);
+    if (ParseStatus st =
+            ParseCredentials(auth->value, out.credentials, ParseError::kBadAuthorization);
         !st.ok()) {
       return st;
     }

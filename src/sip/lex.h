@@ -6,8 +6,9 @@
 #include <cstdint>
 #include <string_view>
 
-#include "charset.h"
 #include "sipfront/sip/uri.h"
+
+#include "charset.h"
 
 namespace sipfront::sip::internal {
 

@@ -1,9 +1,10 @@
 #include <cstring>
 
-#include "charset.h"
-#include "scan.h"
 #include "sipfront/base/compiler.h"
 #include "sipfront/sip/message.h"
+
+#include "charset.h"
+#include "scan.h"
 
 namespace sipfront::sip {
 namespace {
@@ -408,7 +409,8 @@ ParseError Tokenize(PaddedView in, Framing framing, Message& msg, std::size_t ma
     }
   }
   if (SIPFRONT_UNLIKELY(s.cr_count != s.lf_count)) {
-    return fail(ParseError::kBadLineEnding, FindBadLineEnding(p + start, p + lfs[s.lf_count - 1] + 1));
+    return fail(ParseError::kBadLineEnding,
+                FindBadLineEnding(p + start, p + lfs[s.lf_count - 1] + 1));
   }
 
   // Start line.

@@ -67,7 +67,8 @@ bool IsIPv6Address(const char* b, const char* e) {
 
 const char* ScanHost(const char* q, const char* e, HostKind& kind) {
   if (q < e && *q == '[') {
-    const char* close = static_cast<const char*>(std::memchr(q, ']', static_cast<std::size_t>(e - q)));
+    const char* close =
+        static_cast<const char*>(std::memchr(q, ']', static_cast<std::size_t>(e - q)));
     if (close == nullptr || !IsIPv6Address(q + 1, close)) {
       return nullptr;
     }
@@ -147,7 +148,8 @@ bool NextElement(std::string_view& rest, std::string_view& elem) {
       const char* end = ScanQuoted(q, e);
       q = end == nullptr ? e : end;
     } else if (*q == '<') {
-      const char* close = static_cast<const char*>(std::memchr(q, '>', static_cast<std::size_t>(e - q)));
+      const char* close =
+          static_cast<const char*>(std::memchr(q, '>', static_cast<std::size_t>(e - q)));
       q = close == nullptr ? e : close + 1;
     } else {
       ++q;

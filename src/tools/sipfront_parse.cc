@@ -212,7 +212,8 @@ void EmitVias(Json& j, const Message& msg) {
 void EmitContacts(Json& j, const Message& msg) {
   j.Key("contacts");
   const sipfront::sip::Header* first = msg.Find(HeaderId::kContact);
-  if (first != nullptr && sipfront::sip::IsContactStar(first->value) && msg.Next(*first) == nullptr) {
+  if (first != nullptr && sipfront::sip::IsContactStar(first->value) &&
+      msg.Next(*first) == nullptr) {
     j.Str("*");
     return;
   }
@@ -236,7 +237,8 @@ void EmitContacts(Json& j, const Message& msg) {
   j.Close(']');
 }
 
-std::string Describe(std::string_view file, std::string_view bytes, sipfront::sip::Framing framing) {
+std::string Describe(std::string_view file, std::string_view bytes,
+                     sipfront::sip::Framing framing) {
   // A padded copy: the tokenizer may read kPadding bytes past the end.
   std::vector<char> buf(bytes.size() + sipfront::kPadding, '\0');
   std::memcpy(buf.data(), bytes.data(), bytes.size());
@@ -283,7 +285,7 @@ std::string Describe(std::string_view file, std::string_view bytes, sipfront::si
   body.Key("request_uri");
   req ? body.Str(msg.request_uri) : body.Null();
   body.Key("call_id");
-  valid && msg.Has(HeaderId::kCallId) ? body.Str(msg.call_id) : body.Null();
+  valid&& msg.Has(HeaderId::kCallId) ? body.Str(msg.call_id) : body.Null();
   body.Key("cseq");
   if (valid && msg.Has(HeaderId::kCSeq)) {
     body.Open('{');
@@ -351,8 +353,7 @@ int main(int argc, char** argv) {
     } else {
       std::ifstream f(file, std::ios::binary);
       if (!f) {
-        std::cerr << "sipfront-parse: cannot read " << file << ": " << std::strerror(errno)
-                  << "\n";
+        std::cerr << "sipfront-parse: cannot read " << file << ": " << std::strerror(errno) << "\n";
         rc = 2;
         continue;
       }

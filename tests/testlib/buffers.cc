@@ -1,9 +1,9 @@
 #include "buffers.h"
 
+#include <cstring>
+
 #include <sys/mman.h>
 #include <unistd.h>
-
-#include <cstring>
 
 #include "sipfront/base/check.h"
 

@@ -11,8 +11,8 @@ namespace sipfront::testing {
 enum class Verdict { kValid, kInvalid, kSemanticError };
 
 struct CorpusCase {
-  std::string dir;    // "rfc4475", "rfc5118", "devices"
-  std::string name;   // file name without ".sip"
+  std::string dir;   // "rfc4475", "rfc5118", "devices"
+  std::string name;  // file name without ".sip"
   Verdict expected;
   std::string parser_must;  // the MANIFEST's prose: what a parser must do
   std::string bytes;        // the message, byte-exact

@@ -16,11 +16,11 @@ namespace sipfront::base {
 
 }  // namespace sipfront::base
 
-#define SIPFRONT_CHECK(cond)                                         \
-  do {                                                               \
-    if (SIPFRONT_UNLIKELY(!(cond))) {                                \
-      ::sipfront::base::CheckFailed(__FILE__, __LINE__, #cond);      \
-    }                                                                \
+#define SIPFRONT_CHECK(cond)                                    \
+  do {                                                          \
+    if (SIPFRONT_UNLIKELY(!(cond))) {                           \
+      ::sipfront::base::CheckFailed(__FILE__, __LINE__, #cond); \
+    }                                                           \
   } while (0)
 
 #ifdef NDEBUG

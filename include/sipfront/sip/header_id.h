@@ -16,17 +16,17 @@ namespace sipfront::sip {
 
 enum class HeaderId : uint8_t {
   kOther = 0,
-  kVia,                  // v
-  kFrom,                 // f
-  kTo,                   // t
-  kCallId,               // i
+  kVia,     // v
+  kFrom,    // f
+  kTo,      // t
+  kCallId,  // i
   kCSeq,
-  kContact,              // m
+  kContact,  // m
   kMaxForwards,
   kExpires,
-  kContentLength,        // l
-  kContentType,          // c
-  kContentEncoding,      // e
+  kContentLength,    // l
+  kContentType,      // c
+  kContentEncoding,  // e
   kContentDisposition,
   kAuthorization,
   kProxyAuthorization,
@@ -37,30 +37,30 @@ enum class HeaderId : uint8_t {
   kRecordRoute,
   kPath,
   kServiceRoute,
-  kSupported,            // k
+  kSupported,  // k
   kRequire,
   kProxyRequire,
   kUnsupported,
   kAllow,
-  kAllowEvents,          // u
-  kEvent,                // o
+  kAllowEvents,  // u
+  kEvent,        // o
   kDate,
   kUserAgent,
   kServer,
-  kSubject,              // s
-  kReferTo,              // r
-  kReferredBy,           // b
-  kSessionExpires,       // x
+  kSubject,         // s
+  kReferTo,         // r
+  kReferredBy,      // b
+  kSessionExpires,  // x
   kMinSe,
-  kIdentity,             // y
-  kIdentityInfo,         // n
+  kIdentity,      // y
+  kIdentityInfo,  // n
   kMinExpires,
   kAccept,
   kAcceptEncoding,
   kAcceptLanguage,
-  kAcceptContact,        // a
-  kRejectContact,        // j
-  kRequestDisposition,   // d
+  kAcceptContact,       // a
+  kRejectContact,       // j
+  kRequestDisposition,  // d
   kWarning,
   kRetryAfter,
   kTimestamp,

@@ -53,10 +53,10 @@ struct Via {
   std::string_view branch;    // "" when absent
   std::string_view received;  // "" when absent; IPv6 with or without brackets as sent
   bool has_rport;
-  std::string_view rport;     // "" for a bare ";rport", else the digits
-  std::string_view maddr;     // "" when absent
-  int16_t ttl;                // -1 when absent
-  std::string_view params;    // every via-param, raw, without the leading ';'
+  std::string_view rport;   // "" for a bare ";rport", else the digits
+  std::string_view maddr;   // "" when absent
+  int16_t ttl;              // -1 when absent
+  std::string_view params;  // every via-param, raw, without the leading ';'
 };
 
 // One contact-param of a Contact header (RFC 3261 §20.10, RFC 5626 §4.2).
@@ -127,7 +127,7 @@ inline constexpr std::size_t kMaxRegisterContacts = 32;
 
 struct RegisterFields {
   Uri request_uri;
-  FromTo to;    // the address-of-record
+  FromTo to;  // the address-of-record
   FromTo from;
   Via top_via;  // where the response goes (RFC 3261 §18.2.2, RFC 3581)
   bool contact_star;

@@ -101,10 +101,10 @@ struct Message {
   uint32_t error_offset;
 
   MessageKind kind;
-  Method method;                 // requests
-  std::string_view method_name;  // requests: the method token as on the wire
-  std::string_view request_uri;  // requests: the Request-URI, unparsed (see ParseUri)
-  uint16_t status_code;          // responses
+  Method method;                   // requests
+  std::string_view method_name;    // requests: the method token as on the wire
+  std::string_view request_uri;    // requests: the Request-URI, unparsed (see ParseUri)
+  uint16_t status_code;            // responses
   std::string_view reason_phrase;  // responses; may be empty
 
   uint16_t header_count;
@@ -131,9 +131,7 @@ struct Message {
   [[nodiscard]] const Header* Next(const Header& h) const {
     return h.next == kNoHeader ? nullptr : &headers[h.next];
   }
-  [[nodiscard]] uint32_t OffsetOf(const char* p) const {
-    return static_cast<uint32_t>(p - base);
-  }
+  [[nodiscard]] uint32_t OffsetOf(const char* p) const { return static_cast<uint32_t>(p - base); }
 };
 
 // Stage-1 line scanners, one per instruction set, chosen once at startup (simdjson's runtime

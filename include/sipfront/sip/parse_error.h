@@ -15,62 +15,32 @@
 
 namespace sipfront::sip {
 
-enum class [[nodiscard]] ParseError : uint8_t {
-  kOk = 0,
-  // Not errors of the peer: what the caller should do next.
-  kIncomplete,  // stream framing: more bytes are needed (Message::size holds the need if known)
-  kKeepalive,   // the input is only CRLFs (RFC 5626 §4.4.1 ping/pong); Message::size = consumed
-  // Framing.
-  kMessageTooLarge,            // 513: exceeds the transport's maximum message size
-  kMissingHeaderEnd,           // datagram without the empty line that ends the header section
-  kBadLineEnding,              // bare LF or bare CR in the start line or headers (RFC 3261 §7)
-  kTooManyHeaders,             // more header fields than Message can index (kMaxHeaders)
-  kBadContentLength,           // not 1*DIGIT, negative, or absurdly large
-  kConflictingContentLength,   // several Content-Length fields with different values
-  kMissingContentLength,       // stream transports require Content-Length (RFC 3261 §18.3)
-  kBodyTruncated,              // datagram shorter than its Content-Length (RFC 3261 §18.3)
-  // Start line.
-  kBadRequestLine,
-  kBadMethod,
-  kBadRequestUri,
-  kBadVersion,
-  kUnsupportedVersion,  // 505: well-formed, but not SIP/2.0
-  kBadStatusLine,
-  kBadStatusCode,
-  kBadReasonPhrase,
-  // Header fields.
-  kBadHeaderName,
-  kMissingColon,
-  kBadUri,
-  kBadVia,
-  kBadFrom,
-  kBadTo,
-  kBadCallId,
-  kBadCSeq,
-  kCSeqMethodMismatch,
-  kBadMaxForwards,
-  kBadExpires,
-  kBadContact,
-  kBadRoute,
-  kBadRecordRoute,
-  kBadPath,
-  kBadDate,
-  kBadAuthorization,
-  kBadProxyAuthorization,
-  kTooManyContacts,
-  // Message-level checks of a request a UAS acts on (CheckRequest).
-  kMissingVia,
-  kMissingFrom,
-  kMissingTo,
-  kMissingCallId,
-  kMissingCSeq,
-  kMultipleFrom,
-  kMultipleTo,
-  kMultipleCallId,
-  kMultipleCSeq,
-  kMultipleMaxForwards,
-  kMultipleExpires,
-  kCount,  // number of values; sizes counter arrays
+enum class [[nodiscard]] ParseError : uint8_t{
+    kOk = 0,
+    // Not errors of the peer: what the caller should do next.
+    kIncomplete,  // stream framing: more bytes are needed (Message::size holds the need if known)
+    kKeepalive,   // the input is only CRLFs (RFC 5626 §4.4.1 ping/pong); Message::size = consumed
+    // Framing.
+    kMessageTooLarge,           // 513: exceeds the transport's maximum message size
+    kMissingHeaderEnd,          // datagram without the empty line that ends the header section
+    kBadLineEnding,             // bare LF or bare CR in the start line or headers (RFC 3261 §7)
+    kTooManyHeaders,            // more header fields than Message can index (kMaxHeaders)
+    kBadContentLength,          // not 1*DIGIT, negative, or absurdly large
+    kConflictingContentLength,  // several Content-Length fields with different values
+    kMissingContentLength,      // stream transports require Content-Length (RFC 3261 §18.3)
+    kBodyTruncated,             // datagram shorter than its Content-Length (RFC 3261 §18.3)
+    // Start line.
+    kBadRequestLine, kBadMethod, kBadRequestUri, kBadVersion,
+    kUnsupportedVersion,  // 505: well-formed, but not SIP/2.0
+    kBadStatusLine, kBadStatusCode, kBadReasonPhrase,
+    // Header fields.
+    kBadHeaderName, kMissingColon, kBadUri, kBadVia, kBadFrom, kBadTo, kBadCallId, kBadCSeq,
+    kCSeqMethodMismatch, kBadMaxForwards, kBadExpires, kBadContact, kBadRoute, kBadRecordRoute,
+    kBadPath, kBadDate, kBadAuthorization, kBadProxyAuthorization, kTooManyContacts,
+    // Message-level checks of a request a UAS acts on (CheckRequest).
+    kMissingVia, kMissingFrom, kMissingTo, kMissingCallId, kMissingCSeq, kMultipleFrom, kMultipleTo,
+    kMultipleCallId, kMultipleCSeq, kMultipleMaxForwards, kMultipleExpires,
+    kCount,  // number of values; sizes counter arrays
 };
 
 inline constexpr std::size_t kParseErrorCount = static_cast<std::size_t>(ParseError::kCount);

@@ -27,8 +27,8 @@ enum class UriScheme : uint8_t {
 enum class HostKind : uint8_t { kNone, kName, kIPv4, kIPv6 };
 
 struct Uri {
-  std::string_view raw;       // the whole URI
-  std::string_view scheme;    // as on the wire ("sip", "SIP", "tel", ...)
+  std::string_view raw;     // the whole URI
+  std::string_view scheme;  // as on the wire ("sip", "SIP", "tel", ...)
   UriScheme kind;
   std::string_view user;      // "" when absent; escapes kept
   std::string_view password;  // "" when absent
