@@ -1,0 +1,112 @@
+// sipfront/core/config.h — the server configuration: `sipfront --config FILE`.
+//
+// The file is JSON (parsed with simdjson) with `//` line comments allowed, so an operator can
+// annotate it. Every error names the file, the line and the key ("sipfront.json:7: registrar.
+// min_expires: must be an integer between 1 and 86400"). Unknown keys are errors too (they are
+// almost always typos). Shape (more keys may come with later issues):
+//
+//   { "listen": ["udp:127.0.0.1:5060"],          // transports: udp (tcp/tls later)
+//     "workers": 1, "io": "uring",               // uring | mmsg
+//     "cpus": [1, 2],                            // optional: pin worker i to cpus[i]
+//     "max_bindings": 1000000, "data_dir": "var",
+//     "registrar": { "min_expires": 600, "max_expires": 3600, "default_expires": 3600,
+//                    "max_contacts_per_aor": 10, "max_contacts_policy": "reject",
+//                    "nonce_lifetime": 300 },
+//     "provisioning": { "accounts": [ {
+//         "sid": "AC…", "auth_token": "…",
+//         "credential_lists": [ { "sid": "CL…", "friendly_name": "…",
+//                                 "credentials": [ { "username": "alice", "password": "…" } ] } ],
+//         "domains": [ { "sid": "SD…", "domain_name": "acme.sip.example",
+//                        "sip_registration": true,
+//                        "registration_credential_lists": ["CL…"] } ] } ] } }
+//
+// Threading: plain data, built once on the main thread.
+#ifndef SIPFRONT_CORE_CONFIG_H_
+#define SIPFRONT_CORE_CONFIG_H_
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "sipfront/base/status.h"
+
+namespace sipfront::core {
+
+enum class Transport : uint8_t { kUdp };
+enum class IoKind : uint8_t { kUring, kMmsg };
+enum class MaxContactsPolicy : uint8_t { kReject, kReplaceOldest };
+
+struct ListenSpec {
+  Transport transport = Transport::kUdp;
+  std::string host;  // IPv4 literal or IPv6 literal without brackets
+  uint16_t port = 5060;
+  std::string text;  // as written ("udp:127.0.0.1:5060")
+};
+
+struct RegistrarConfig {
+  uint32_t min_expires = 600;
+  uint32_t max_expires = 3600;
+  uint32_t default_expires = 3600;
+  uint32_t max_contacts_per_aor = 10;
+  MaxContactsPolicy max_contacts_policy = MaxContactsPolicy::kReject;
+  uint32_t nonce_lifetime = 300;  // seconds a nonce stays fresh
+};
+
+struct Credential {
+  std::string username;
+  std::string password;
+};
+
+struct CredentialList {
+  std::string sid;  // "CL" + 32 hex
+  std::string friendly_name;
+  std::vector<Credential> credentials;
+};
+
+struct Domain {
+  std::string sid;  // "SD" + 32 hex
+  std::string domain_name;
+  bool sip_registration = false;
+  std::vector<std::string> registration_credential_lists;  // CredentialList sids
+};
+
+struct Account {
+  std::string sid;  // "AC" + 32 hex
+  std::string auth_token;
+  std::vector<CredentialList> credential_lists;
+  std::vector<Domain> domains;
+};
+
+struct Config {
+  std::vector<ListenSpec> listen;
+  uint32_t workers = 1;
+  IoKind io = IoKind::kUring;
+  std::vector<int> cpus;  // empty: not pinned
+  uint64_t max_bindings = 1000000;
+  std::string data_dir = "var";
+  RegistrarConfig registrar;
+  std::vector<Account> accounts;
+};
+
+// Parses and validates a configuration document. `source` names it in error messages.
+// Checks: types and ranges of every key; min_expires <= default_expires <= max_expires;
+// workers 1..256; cpus (when given) one per worker; listen entries "udp:HOST:PORT" with an IP
+// literal host (IPv6 in brackets) and port 0..65535 (0: pick one, for tests); SIDs of the
+// right prefix followed by 32 hex digits, unique; domain names unique across accounts;
+// every registration_credential_lists entry names a list of the same account; usernames
+// 1..32 characters, unique within a list.
+absl::StatusOr<Config> ParseConfig(std::string_view json, std::string_view source);
+
+// Reads and parses a file (errors name the path).
+absl::StatusOr<Config> LoadConfig(const std::string& path);
+
+// The embedded default: one account, one domain "demo.sip.localhost" with registration on,
+// one credential list with user "alice" and a random 16-character password, listening on
+// udp:127.0.0.1:5060, data_dir "var". Returned as JSON text (with comments) so it can be
+// written to a file the operator edits.
+std::string DefaultConfigJson(std::string_view password);
+
+}  // namespace sipfront::core
+
+#endif  // SIPFRONT_CORE_CONFIG_H_
