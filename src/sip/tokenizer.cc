@@ -409,8 +409,9 @@ ParseError Tokenize(PaddedView in, Framing framing, Message& msg, std::size_t ma
     }
   }
   if (SIPFRONT_UNLIKELY(s.cr_count != s.lf_count)) {
-    return fail(ParseError::kBadLineEnding,
-                FindBadLineEnding(p + start, p + lfs[s.lf_count - 1] + 1));
+    // Without the empty line the kernels counted CRs up to scan_len, past the last LF.
+    const char* counted_end = s.found_end ? p + lfs[s.lf_count - 1] + 1 : p + scan_len;
+    return fail(ParseError::kBadLineEnding, FindBadLineEnding(p + start, counted_end));
   }
 
   // Start line.

@@ -425,6 +425,11 @@ bool EscapedEquals(std::string_view a, std::string_view b, bool ignore_case) {
       const int lo = charset::HexValue(s[k + 2]);
       if (hi >= 0 && lo >= 0) {
         c = hi * 16 + lo;
+        // RFC 3261 §19.1.4: only characters outside the RFC 2396 "reserved" set are
+        // equivalent to their escapes; an escaped reserved character stays distinct.
+        if (std::string_view(";/?:@&=+$,").find(static_cast<char>(c)) != std::string_view::npos) {
+          c += 0x100;
+        }
         k += 3;
         return true;
       }
@@ -442,8 +447,8 @@ bool EscapedEquals(std::string_view a, std::string_view b, bool ignore_case) {
       return ha == hb;
     }
     if (ignore_case) {
-      ca = charset::ToLower(static_cast<char>(ca));
-      cb = charset::ToLower(static_cast<char>(cb));
+      ca = ca > 0xff ? ca : charset::ToLower(static_cast<char>(ca));
+      cb = cb > 0xff ? cb : charset::ToLower(static_cast<char>(cb));
     }
     if (ca != cb) {
       return false;
@@ -470,6 +475,12 @@ bool ParamsEquivalent(std::string_view a, std::string_view b) {
   ParamIterator it(a);
   Param pa;
   while (it.Next(pa)) {
+    // A repeated name counts once, by its first occurrence (as FindParam does for b and for
+    // the names above); otherwise ";x=1;x=2" would make a URI differ from itself.
+    Param first;
+    if (FindParam(a, pa.name, first) && first.name.data() != pa.name.data()) {
+      continue;
+    }
     Param pb;
     if (FindParam(b, pa.name, pb) && !EscapedEquals(pa.value, pb.value, true)) {
       return false;
