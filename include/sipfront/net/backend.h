@@ -15,6 +15,9 @@
 // hold, so RxPacket::data is a valid PaddedView for the tokenizer.
 //
 // Threading: a Backend is used by exactly one thread, except Wake(), which any thread may call.
+// It may be built on one thread and handed to another, but the first Poll()/Flush() binds it:
+// the io_uring backend enables its ring there (IORING_SETUP_SINGLE_ISSUER where the kernel has
+// it), and a submission from any other thread afterwards is a fatal CHECK.
 // Lifetime: RxPacket views are valid until the next Poll() on the same backend.
 #ifndef SIPFRONT_NET_BACKEND_H_
 #define SIPFRONT_NET_BACKEND_H_
@@ -32,6 +35,12 @@ namespace sipfront::net {
 // Datagrams handled per loop iteration (DPDK's MAX_PKT_BURST).
 inline constexpr std::size_t kMaxBurst = 32;
 
+// Bytes at the start of every receive slot reserved for the kernel's recvmsg header
+// (io_uring_recvmsg_out + source address); the payload starts 64-byte aligned after it. The
+// largest datagram a slot holds whole is rx_slot_size - kRxHeadroom - kPadding, in both
+// backends.
+inline constexpr std::size_t kRxHeadroom = 64;
+
 struct RxPacket {
   PaddedView data;  // the datagram
   Endpoint peer;    // where it came from
@@ -47,7 +56,7 @@ struct BackendCounters {
   uint64_t rx_packets = 0;
   uint64_t rx_truncated = 0;
   uint64_t rx_no_buffer = 0;  // datagrams the kernel could not place (ring empty) or re-arms
-  uint64_t tx_packets = 0;
+  uint64_t tx_packets = 0;    // sends the kernel accepted
   uint64_t tx_errors = 0;     // send failures (counted, datagram dropped)
   uint64_t tx_no_buffer = 0;  // AcquireTx() found every buffer in flight
   uint64_t wakeups = 0;
@@ -58,17 +67,26 @@ class Backend {
   virtual ~Backend() = default;
 
   // Sends what is queued, then waits up to `timeout_ms` (0: do not wait; -1: no limit) for at
-  // least one datagram or a Wake(), and returns up to `max` (<= kMaxBurst) received packets in
-  // `out`. Views from the previous Poll() become invalid.
+  // least one datagram or a Wake(), and returns up to `max` (1..kMaxBurst) received packets in
+  // `out`. Returns 0 on timeout, on a Wake(), on EINTR, and, rarely, on kernel-side events
+  // (receive re-arm after an error): callers simply loop. Views from the previous Poll()
+  // become invalid (their slots go back to the kernel). Datagrams not returned stay queued
+  // (socket buffer or completion ring) for the next Poll(). Send completions are reaped here:
+  // TxBuffers in flight return to the pool only inside Poll().
   virtual std::size_t Poll(RxPacket* out, std::size_t max, int timeout_ms) = 0;
 
   // A buffer for one outgoing datagram, or nullptr when all are in flight (the caller drops the
   // response and counts it; the peer retransmits).
   virtual TxBuffer* AcquireTx() = 0;
-  // Queues `len` bytes of `tx` for `to`; sent by the next Flush() or Poll(). `tx` returns to the
-  // pool when the send completes.
+  // Queues `len` (<= tx->capacity) bytes of `tx` for `to`; sent by the next Flush() or Poll()
+  // (io_uring: also when its submission queue fills). `tx` (from AcquireTx on this backend)
+  // must not be touched afterwards; it returns to the pool when the send completes. A failed
+  // send is counted in tx_errors and dropped.
   virtual void QueueTx(TxBuffer* tx, std::size_t len, const Endpoint& to) = 0;
-  // Sends everything queued now.
+  // Returns an acquired, unqueued buffer to the pool without sending (e.g. the response did
+  // not fit).
+  virtual void ReleaseTx(TxBuffer* tx) = 0;
+  // Sends everything queued now (one system call when anything is queued; none otherwise).
   virtual void Flush() = 0;
 
   // Makes a blocked or the next Poll() return promptly. Safe from any thread.
@@ -85,18 +103,22 @@ using BackendPtr = std::unique_ptr<Backend>;
 enum class BackendKind : uint8_t { kUring, kMmsg };
 
 struct BackendOptions {
-  Endpoint bind;                  // port 0: the kernel picks one (tests)
-  std::size_t rx_slots = 1024;    // receive buffers (power of two)
-  std::size_t rx_slot_size = 8192;  // max datagram + kPadding fits in one slot
-  std::size_t tx_slots = 1024;
-  std::size_t tx_slot_size = 8192;
-  int rcvbuf = 4 << 20;           // SO_RCVBUF / SO_SNDBUF requests (kernel may clamp)
+  Endpoint bind;                    // port 0: the kernel picks one (tests)
+  std::size_t rx_slots = 1024;      // receive buffers (power of two, 1..32768)
+  std::size_t rx_slot_size = 8192;  // kRxHeadroom + max datagram + kPadding; multiple of 64
+  std::size_t tx_slots = 1024;      // 1..65536
+  std::size_t tx_slot_size = 8192;  // TxBuffer::capacity
+  int rcvbuf = 4 << 20;             // SO_RCVBUF / SO_SNDBUF requests (kernel may clamp)
   int sndbuf = 4 << 20;
 };
 
-// Opens the socket (SO_REUSEPORT, so several backends may bind the same address) and builds the
-// backend. kUring fails with an error naming the reason when io_uring or multishot recvmsg is
-// unavailable (old kernel, seccomp, io_uring_disabled); callers then fall back to kMmsg.
+// Opens the socket (SO_REUSEPORT, so several backends may bind the same address; IPv6 sockets
+// are IPV6_V6ONLY) and builds the backend. To put N workers on one port, bind the first with
+// the wanted port (or port 0, then copy its local().port() into the others' options). Errors:
+// InvalidArgument for bad options; the failing call and errno text otherwise ("bind: Address
+// already in use"). kUring returns Unavailable naming the reason when io_uring or multishot
+// recvmsg is unavailable (old kernel, seccomp, io_uring_disabled); callers then fall back to
+// kMmsg.
 absl::StatusOr<BackendPtr> MakeBackend(BackendKind kind, const BackendOptions& options);
 
 }  // namespace sipfront::net
