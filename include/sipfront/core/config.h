@@ -2,11 +2,14 @@
 //
 // The file is JSON (parsed with simdjson) with `//` line comments allowed, so an operator can
 // annotate it. Every error names the file, the line and the key ("sipfront.json:7: registrar.
-// min_expires: must be an integer between 1 and 86400"). Unknown keys are errors too (they are
-// almost always typos). Shape (more keys may come with later issues):
+// min_expires: expected an integer between 1 and 86400, got "600s""). Unknown keys are errors
+// too (they are almost always typos), and so are duplicate keys. Required keys: "listen"; an
+// account's "sid"; a credential list's "sid"; a credential's "username" and "password"; a
+// domain's "sid" and "domain_name". Every other key may be left out and takes the default shown
+// in the structs below. Shape (more keys may come with later issues):
 //
 //   { "listen": ["udp:127.0.0.1:5060"],          // transports: udp (tcp/tls later)
-//     "workers": 1, "io": "uring",               // uring | mmsg
+//     "workers": 2, "io": "uring",               // uring | mmsg
 //     "cpus": [1, 2],                            // optional: pin worker i to cpus[i]
 //     "max_bindings": 1000000, "data_dir": "var",
 //     "registrar": { "min_expires": 600, "max_expires": 3600, "default_expires": 3600,
@@ -96,15 +99,27 @@ struct Config {
 // right prefix followed by 32 hex digits, unique; domain names unique across accounts;
 // every registration_credential_lists entry names a list of the same account; usernames
 // 1..32 characters, unique within a list.
+// Ranges: min/max/default_expires 1..86400, max_contacts_per_aor 1..1000, nonce_lifetime
+// 10..3600 (seconds), max_bindings 1..2^32-1, cpus entries 0..1023; listen non-empty, without
+// duplicates (port 0 aside); "tcp:"/"tls:" are refused as not supported yet. Usernames use
+// RFC 3261 user characters without escapes (letters, digits, -_.!~*'()&=+$,;?/); passwords
+// and a given auth_token are non-empty; no string may contain NUL; domain_name is a DNS name
+// (labels of letters, digits and '-', at most 63 each and 253 in all), unique ignoring case.
+// Returns: the Config, or InvalidArgument with one message "SOURCE:LINE: KEY.PATH: REASON"
+// (for JSON syntax errors "SOURCE:LINE: invalid JSON: <simdjson's message>", LINE left out
+// when simdjson gives no position). Passwords and tokens are never quoted in messages.
 absl::StatusOr<Config> ParseConfig(std::string_view json, std::string_view source);
 
-// Reads and parses a file (errors name the path).
+// Reads and parses a file; parse errors use `path` as the source. A file that cannot be read
+// gives the errno's code (NotFound, PermissionDenied, ...) and "cannot read config PATH:
+// <strerror>".
 absl::StatusOr<Config> LoadConfig(const std::string& path);
 
 // The embedded default: one account, one domain "demo.sip.localhost" with registration on,
 // one credential list with user "alice" and a random 16-character password, listening on
 // udp:127.0.0.1:5060, data_dir "var". Returned as JSON text (with comments) so it can be
-// written to a file the operator edits.
+// written to a file the operator edits. `password` (the caller draws it) is JSON-escaped into
+// the text; ParseConfig accepts the result whenever `password` is non-empty, NUL-free UTF-8.
 std::string DefaultConfigJson(std::string_view password);
 
 }  // namespace sipfront::core
