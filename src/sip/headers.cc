@@ -592,15 +592,50 @@ ParseStatus ValidateHeader(const Header& h) {
 
 }  // namespace
 
-ParseStatus ValidateMessage(const Message& msg) {
-  if (msg.kind == MessageKind::kRequest) {
+ParseStatus ValidateMessage(const Message& msg, const RegisterFields* parsed) {
+  if (msg.kind == MessageKind::kRequest && parsed == nullptr) {
     Uri uri;
     if (ParseStatus st = ValidateRequestUri(msg, uri); !st.ok()) {
       return st;
     }
   }
   for (uint16_t i = 0; i < msg.header_count; ++i) {
-    if (ParseStatus st = ValidateHeader(msg.headers[i]); !st.ok()) {
+    const Header& h = msg.headers[i];
+    if (parsed != nullptr) {
+      const bool first = msg.first[static_cast<std::size_t>(h.id)] == i;
+      switch (h.id) {
+        case HeaderId::kTo:
+        case HeaderId::kFrom:
+        case HeaderId::kAuthorization:
+          if (first) {
+            continue;
+          }
+          break;
+        case HeaderId::kContact:
+          continue;
+        case HeaderId::kVia:
+          if (first) {
+            // ParseRegister parsed the top value only: check the rest of this field.
+            std::string_view rest = h.value;
+            std::string_view top;
+            internal::NextElement(rest, top);
+            // (`rest` has no data when the field held one value: nothing more to check.)
+            if (ParseStatus st = ForEachElement(rest,
+                                                [](std::string_view v) {
+                                                  Via via;
+                                                  return ParseVia(v, via);
+                                                });
+                !st.ok()) {
+              return st;
+            }
+            continue;
+          }
+          break;
+        default:
+          break;
+      }
+    }
+    if (ParseStatus st = ValidateHeader(h); !st.ok()) {
       return st;
     }
   }
@@ -625,7 +660,8 @@ ParseStatus CheckRequest(const Message& msg) {
   for (const Rule& r : kRules) {
     const uint8_t n = msg.count[static_cast<std::size_t>(r.id)];
     if (n == 0 && r.missing != ParseError::kOk) {
-      return {r.missing, msg.base};
+      // The start line: past any leading CRLFs, which msg.base includes.
+      return {r.missing, msg.method_name.empty() ? msg.base : msg.method_name.data()};
     }
     if (n > 1 && r.multiple != ParseError::kOk) {
       const Header* h = msg.Find(r.id);
@@ -665,6 +701,9 @@ ParseStatus ParseRegister(const Message& msg, RegisterFields& out) {
   std::string_view v;
   while (contacts.Next(v)) {
     if (IsContactStar(v)) {
+      if (out.contact_star) {
+        return {ParseError::kBadContact, v.data()};  // a second "*" (RFC 3261 §10.3 step 6)
+      }
       out.contact_star = true;
       continue;
     }

@@ -112,9 +112,13 @@ class ValueIterator {
   bool pending_;  // rest_ holds at least one more (possibly empty) element
 };
 
+struct RegisterFields;
+
 // Parses everything sipfront understands in `msg` (see the file comment). Returns the first
-// error in message order.
-ParseStatus ValidateMessage(const Message& msg);
+// error in message order. With `parsed` (ParseRegister's successful result for `msg`), skips
+// what that already checked: the Request-URI, the first To and From, the first Via value,
+// every Contact and the first Authorization.
+ParseStatus ValidateMessage(const Message& msg, const RegisterFields* parsed = nullptr);
 
 // Message-level rules for a request a UAS acts on (RFC 3261 §8.1.1, §8.2): Via, From, To,
 // Call-ID and CSeq present (kMissing...), and From, To, Call-ID, CSeq, Max-Forwards, Expires

@@ -1,0 +1,100 @@
+// sipfront/core/worker.h — the packet loop: one pinned worker thread per core, run to
+// completion (DESIGN §1 "Packet plane").
+//
+// Each iteration: one Poll() on the worker's backend (sending what the previous iteration
+// queued and receiving up to kMaxBurst datagrams), every datagram tokenized and handled, the
+// rings from other workers drained, outgoing rings published, and once per second the
+// expiry wheels of the shards this worker owns advanced.
+//
+// REGISTER: Admit() on this worker (auth included), then Apply() right here when this worker
+// owns the AOR's shard, else the datagram is copied into the SPSC ring towards the owner,
+// which re-tokenizes it, applies it and answers from its own socket (same local address:
+// every worker's socket is bound to it with SO_REUSEPORT). OPTIONS gets 200 (keepalive),
+// ACK and responses are dropped, other methods get 501. Malformed requests get 400 with the
+// reason phrase naming the problem, each counted by kind.
+//
+// Threading: a Worker's state belongs to its thread; WorkerGroup::Stop() and counter reads
+// are the only cross-thread calls (counters are read after Join() or racily for stats).
+#ifndef SIPFRONT_CORE_WORKER_H_
+#define SIPFRONT_CORE_WORKER_H_
+
+#include <atomic>
+#include <cstdint>
+#include <memory>
+#include <thread>
+#include <vector>
+
+#include "sipfront/base/compiler.h"
+#include "sipfront/core/spsc_ring.h"
+#include "sipfront/net/backend.h"
+#include "sipfront/registrar/binding_table.h"
+#include "sipfront/registrar/registrar.h"
+#include "sipfront/sip/parse_error.h"
+
+namespace sipfront::core {
+
+// Per-worker counters; one cache line-aligned block per worker.
+struct alignas(kCacheLine) WorkerCounters {
+  uint64_t rx = 0;
+  uint64_t rx_truncated = 0;
+  uint64_t keepalives = 0;
+  uint64_t responses_ignored = 0;  // SIP responses received (sipfront sends no requests yet)
+  uint64_t parse_errors[sip::kParseErrorCount] = {};
+  uint64_t outcomes[registrar::kOutcomeCount] = {};
+  uint64_t options = 0;
+  uint64_t not_implemented = 0;  // 501s
+  uint64_t forwarded_out = 0;    // REGISTERs handed to another worker
+  uint64_t forwarded_in = 0;
+  uint64_t ring_full = 0;        // hand-off ring full: answered 503
+  uint64_t tx = 0;
+  uint64_t tx_dropped = 0;       // no transmit buffer or response did not fit
+  uint64_t expired = 0;          // bindings expired by the wheel
+};
+
+struct WorkerGroupOptions {
+  uint32_t workers = 1;
+  std::vector<int> cpus;      // worker i pinned to cpus[i]; empty: not pinned
+  uint32_t shards = 16;       // power of two
+  registrar::TableOptions table;  // per shard
+  std::size_t ring_bytes = 1 << 20;  // per (producer, consumer) pair
+};
+
+class WorkerGroup {
+ public:
+  // Takes one backend per worker (all bound to the same address). `ctx` must outlive the
+  // group; its shard_mask is set from options.shards.
+  WorkerGroup(const WorkerGroupOptions& options, registrar::RegistrarContext ctx,
+              std::vector<net::BackendPtr> backends);
+  ~WorkerGroup();
+  WorkerGroup(const WorkerGroup&) = delete;
+  WorkerGroup& operator=(const WorkerGroup&) = delete;
+
+  void Start();
+  // Asks every worker to finish its iteration and exit; wakes them.
+  void Stop();
+  void Join();
+
+  [[nodiscard]] uint32_t workers() const;
+  [[nodiscard]] const WorkerCounters& counters(uint32_t worker) const;
+  [[nodiscard]] const net::Backend& backend(uint32_t worker) const;
+  // The shard tables (readers may Lookup() from any thread).
+  [[nodiscard]] const registrar::BindingTable& shard(uint32_t s) const;
+  [[nodiscard]] uint32_t shards() const;
+  [[nodiscard]] const registrar::RegistrarContext& context() const;
+
+ private:
+  struct Worker;
+  void Run(Worker& w);
+
+  WorkerGroupOptions options_;
+  registrar::RegistrarContext ctx_;
+  std::vector<std::unique_ptr<registrar::BindingTable>> tables_;
+  std::vector<std::unique_ptr<Worker>> workers_;
+  std::vector<std::unique_ptr<SpscRing>> rings_;  // rings_[from * workers + to]
+  std::vector<std::thread> threads_;
+  std::atomic<bool> stop_{false};
+};
+
+}  // namespace sipfront::core
+
+#endif  // SIPFRONT_CORE_WORKER_H_

@@ -1,0 +1,326 @@
+// sipfront: flags -> configuration -> shared state -> workers; waits for SIGINT/SIGTERM.
+// The only code in sipfront that exits the process.
+#include <fcntl.h>
+#include <openssl/rand.h>
+#include <signal.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstdio>
+#include <cstring>
+#include <fstream>
+#include <iostream>
+#include <iterator>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "sipfront/auth/digest.h"
+#include "sipfront/base/hash.h"
+#include "sipfront/core/config.h"
+#include "sipfront/core/worker.h"
+#include "sipfront/net/backend.h"
+#include "sipfront/registrar/registrar.h"
+
+namespace {
+
+using sipfront::core::Config;
+
+constexpr std::string_view kUsage =
+    "usage: sipfront [--config FILE]\n"
+    "  --config FILE   JSON configuration (docs/configuration.md)\n"
+    "Without --config, runs the embedded default: writes var/sipfront.json with a demo\n"
+    "account, domain and user (printed below) unless it exists, and listens on\n"
+    "udp:127.0.0.1:5060. SIGINT/SIGTERM stop it cleanly.\n";
+
+[[noreturn]] void Die(const std::string& what) {
+  std::cerr << "sipfront: " << what << "\n";
+  std::exit(2);
+}
+
+bool Exists(const std::string& path) {
+  struct stat st;
+  return stat(path.c_str(), &st) == 0;
+}
+
+void MakeDir(const std::string& path) {
+  if (mkdir(path.c_str(), 0700) != 0 && errno != EEXIST) {
+    Die("cannot create " + path + ": " + std::strerror(errno));
+  }
+}
+
+void WritePrivateFile(const std::string& path, std::string_view bytes) {
+  const int fd = open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+  if (fd < 0) {
+    Die("cannot create " + path + ": " + std::strerror(errno));
+  }
+  const ssize_t n = write(fd, bytes.data(), bytes.size());
+  if (n != static_cast<ssize_t>(bytes.size()) || fsync(fd) != 0) {
+    Die("cannot write " + path + ": " + std::strerror(errno));
+  }
+  close(fd);
+}
+
+std::string ReadFile(const std::string& path) {
+  std::ifstream f(path, std::ios::binary);
+  if (!f) {
+    Die("cannot read " + path + ": " + std::strerror(errno));
+  }
+  return {std::istreambuf_iterator<char>(f), std::istreambuf_iterator<char>()};
+}
+
+// A random password that meets the hosted product's policy (>= 12 characters with upper,
+// lower and digit): 16 characters, the first three forced to one of each class.
+std::string RandomPassword() {
+  static constexpr std::string_view kUpper = "ABCDEFGHJKLMNPQRSTUVWXYZ";
+  static constexpr std::string_view kLower = "abcdefghijkmnpqrstuvwxyz";
+  static constexpr std::string_view kDigit = "23456789";
+  static constexpr std::string_view kAll =
+      "ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnpqrstuvwxyz23456789";
+  unsigned char r[16];
+  if (RAND_bytes(r, sizeof(r)) != 1) {
+    Die("RAND_bytes failed");
+  }
+  std::string p;
+  p += kUpper[r[0] % kUpper.size()];
+  p += kLower[r[1] % kLower.size()];
+  p += kDigit[r[2] % kDigit.size()];
+  for (std::size_t i = 3; i < sizeof(r); ++i) {
+    p += kAll[r[i] % kAll.size()];
+  }
+  return p;
+}
+
+// data_dir/secret: 32 bytes of nonce HMAC key and 16 bytes of AOR hash key, created once.
+// Keeping it across restarts keeps outstanding nonces valid and shard placement stable.
+std::string LoadSecret(const std::string& data_dir) {
+  const std::string path = data_dir + "/secret";
+  if (!Exists(path)) {
+    unsigned char s[48];
+    if (RAND_bytes(s, sizeof(s)) != 1) {
+      Die("RAND_bytes failed");
+    }
+    WritePrivateFile(path, std::string_view(reinterpret_cast<const char*>(s), sizeof(s)));
+  }
+  std::string s = ReadFile(path);
+  if (s.size() != 48) {
+    Die(path + ": expected 48 bytes, found " + std::to_string(s.size()) +
+        " (delete it to generate a new one)");
+  }
+  return s;
+}
+
+sigset_t StopSignals() {
+  sigset_t set;
+  sigemptyset(&set);
+  sigaddset(&set, SIGINT);
+  sigaddset(&set, SIGTERM);
+  return set;
+}
+
+uint32_t NextPow2(uint32_t v) {
+  uint32_t p = 1;
+  while (p < v) {
+    p <<= 1;
+  }
+  return p;
+}
+
+void PrintCounters(const sipfront::core::WorkerGroup& group) {
+  sipfront::core::WorkerCounters total;
+  for (uint32_t i = 0; i < group.workers(); ++i) {
+    const auto& c = group.counters(i);
+    total.rx += c.rx;
+    total.tx += c.tx;
+    total.tx_dropped += c.tx_dropped;
+    total.rx_truncated += c.rx_truncated;
+    total.keepalives += c.keepalives;
+    total.options += c.options;
+    total.not_implemented += c.not_implemented;
+    total.forwarded_out += c.forwarded_out;
+    total.ring_full += c.ring_full;
+    total.expired += c.expired;
+    for (std::size_t k = 0; k < sipfront::sip::kParseErrorCount; ++k) {
+      total.parse_errors[k] += c.parse_errors[k];
+    }
+    for (std::size_t k = 0; k < sipfront::registrar::kOutcomeCount; ++k) {
+      total.outcomes[k] += c.outcomes[k];
+    }
+  }
+  std::cerr << "sipfront: stopped. rx=" << total.rx << " tx=" << total.tx
+            << " tx_dropped=" << total.tx_dropped << " truncated=" << total.rx_truncated
+            << " keepalives=" << total.keepalives << " options=" << total.options
+            << " not_implemented=" << total.not_implemented
+            << " forwarded=" << total.forwarded_out << " ring_full=" << total.ring_full
+            << " expired=" << total.expired << "\n";
+  std::cerr << "sipfront: register outcomes:";
+  for (std::size_t k = 0; k < sipfront::registrar::kOutcomeCount; ++k) {
+    if (total.outcomes[k] != 0) {
+      std::cerr << " " << sipfront::registrar::OutcomeName(static_cast<sipfront::registrar::Outcome>(k))
+                << "=" << total.outcomes[k];
+    }
+  }
+  std::cerr << "\nsipfront: parse errors:";
+  for (std::size_t k = 0; k < sipfront::sip::kParseErrorCount; ++k) {
+    if (total.parse_errors[k] != 0) {
+      std::cerr << " " << sipfront::sip::ErrorName(static_cast<sipfront::sip::ParseError>(k))
+                << "=" << total.parse_errors[k];
+    }
+  }
+  std::cerr << "\n";
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  std::string config_path;
+  for (int i = 1; i < argc; ++i) {
+    const std::string_view arg = argv[i];
+    if (arg == "--config" && i + 1 < argc) {
+      config_path = argv[++i];
+    } else if (arg == "-h" || arg == "--help") {
+      std::cout << kUsage;
+      return 0;
+    } else {
+      std::cerr << "sipfront: unknown argument " << arg << "\n" << kUsage;
+      return 2;
+    }
+  }
+
+  // Signals are taken by sigwait() in this thread only; workers inherit the blocked mask.
+  const sigset_t stop_signals = StopSignals();
+  pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
+
+  bool embedded = false;
+  if (config_path.empty()) {
+    embedded = true;
+    MakeDir("var");
+    config_path = "var/sipfront.json";
+    if (!Exists(config_path)) {
+      WritePrivateFile(config_path, sipfront::core::DefaultConfigJson(RandomPassword()));
+      std::cerr << "sipfront: wrote the embedded default configuration to " << config_path << "\n";
+    }
+  }
+  absl::StatusOr<Config> loaded = sipfront::core::LoadConfig(config_path);
+  if (!loaded.ok()) {
+    Die(std::string(loaded.status().message()));
+  }
+  const Config& config = *loaded;
+  if (config.listen.size() != 1) {
+    Die(config_path + ": listen: exactly one udp address is supported for now");
+  }
+  MakeDir(config.data_dir);
+  const std::string secret = LoadSecret(config.data_dir);
+
+  // Provisioned domains and their registration credentials (HA1 only from here on).
+  sipfront::registrar::DomainTable domains;
+  sipfront::auth::CredentialStore credentials;
+  for (const auto& account : config.accounts) {
+    for (const auto& d : account.domains) {
+      domains.Add(d.domain_name, d.sip_registration);
+      for (const std::string& list_sid : d.registration_credential_lists) {
+        for (const auto& list : account.credential_lists) {
+          if (list.sid != list_sid) {
+            continue;
+          }
+          for (const auto& cred : list.credentials) {
+            credentials.Add(d.domain_name, cred.username, cred.password);
+          }
+        }
+      }
+    }
+  }
+  const sipfront::auth::NonceCodec nonces(
+      std::span<const uint8_t, 32>(reinterpret_cast<const uint8_t*>(secret.data()), 32),
+      config.registrar.nonce_lifetime);
+
+  sipfront::registrar::RegistrarContext ctx;
+  ctx.policy.min_expires = config.registrar.min_expires;
+  ctx.policy.max_expires = config.registrar.max_expires;
+  ctx.policy.default_expires = config.registrar.default_expires;
+  ctx.policy.max_contacts = config.registrar.max_contacts_per_aor;
+  ctx.policy.max_contacts_policy =
+      config.registrar.max_contacts_policy == sipfront::core::MaxContactsPolicy::kReject
+          ? sipfront::registrar::MaxContactsPolicy::kReject
+          : sipfront::registrar::MaxContactsPolicy::kReplaceOldest;
+  std::memcpy(&ctx.hash_key.k0, secret.data() + 32, 8);
+  std::memcpy(&ctx.hash_key.k1, secret.data() + 40, 8);
+  ctx.domains = &domains;
+  ctx.credentials = &credentials;
+  ctx.nonces = &nonces;
+
+  // Sockets: one per worker on the same address (SO_REUSEPORT); the first resolves port 0.
+  const auto& listen = config.listen[0];
+  absl::StatusOr<sipfront::net::Endpoint> bind = sipfront::net::ParseEndpoint(
+      (listen.host.find(':') != std::string::npos ? "[" + listen.host + "]" : listen.host) + ":" +
+      std::to_string(listen.port));
+  if (!bind.ok()) {
+    Die(config_path + ": listen: " + std::string(bind.status().message()));
+  }
+  sipfront::net::BackendKind kind = config.io == sipfront::core::IoKind::kUring
+                                        ? sipfront::net::BackendKind::kUring
+                                        : sipfront::net::BackendKind::kMmsg;
+  std::vector<sipfront::net::BackendPtr> backends;
+  sipfront::net::BackendOptions bopts;
+  bopts.bind = *bind;
+  for (uint32_t i = 0; i < config.workers; ++i) {
+    absl::StatusOr<sipfront::net::BackendPtr> be = sipfront::net::MakeBackend(kind, bopts);
+    if (!be.ok() && kind == sipfront::net::BackendKind::kUring && i == 0) {
+      std::cerr << "sipfront: io_uring unavailable (" << be.status().message()
+                << "); using recvmmsg/sendmmsg\n";
+      kind = sipfront::net::BackendKind::kMmsg;
+      be = sipfront::net::MakeBackend(kind, bopts);
+    }
+    if (!be.ok()) {
+      Die("udp:" + sipfront::net::ToString(bopts.bind) + ": " + std::string(be.status().message()));
+    }
+    bopts.bind = (*be)->local();  // later workers bind the very same port
+    backends.push_back(std::move(*be));
+  }
+  const sipfront::net::Endpoint local = backends[0]->local();
+
+  sipfront::core::WorkerGroupOptions wopts;
+  wopts.workers = config.workers;
+  wopts.cpus = config.cpus;
+  if (wopts.cpus.empty()) {
+    const long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
+    for (uint32_t i = 0; i < config.workers; ++i) {
+      wopts.cpus.push_back(static_cast<int>(i % (ncpu > 0 ? ncpu : 1)));
+    }
+  }
+  wopts.shards = NextPow2(config.workers * 4 < 16 ? 16 : config.workers * 4);
+  const uint64_t per_shard = (config.max_bindings * 105 / 100) / wopts.shards + 64;
+  wopts.table.aor_capacity = static_cast<uint32_t>(per_shard);
+  wopts.table.binding_capacity = static_cast<uint32_t>(per_shard);
+  wopts.table.arena_bytes = per_shard * 32;
+  wopts.table.max_expires = config.registrar.max_expires;
+
+  sipfront::core::WorkerGroup group(wopts, ctx, std::move(backends));
+  group.Start();
+
+  std::cerr << "sipfront: listening on udp:" << sipfront::net::ToString(local) << " with "
+            << config.workers << " worker(s), " << group.backend(0).Name() << ", "
+            << wopts.shards << " shards, capacity " << config.max_bindings << " bindings\n";
+  if (embedded && !config.accounts.empty() && !config.accounts[0].domains.empty()) {
+    const auto& account = config.accounts[0];
+    const auto& domain = account.domains[0];
+    std::cerr << "sipfront: demo domain " << domain.domain_name << "\n";
+    for (const auto& list : account.credential_lists) {
+      for (const auto& cred : list.credentials) {
+        std::cerr << "sipfront: demo user " << cred.username << " password " << cred.password
+                  << "  (register sip:" << cred.username << "@" << domain.domain_name
+                  << " via udp:" << sipfront::net::ToString(local) << ")\n";
+      }
+    }
+  }
+
+  int sig = 0;
+  sigwait(&stop_signals, &sig);
+  std::cerr << "sipfront: " << (sig == SIGINT ? "SIGINT" : "SIGTERM") << ", stopping\n";
+  group.Stop();
+  group.Join();
+  PrintCounters(group);
+  return 0;
+}

@@ -1,0 +1,343 @@
+#include "sipfront/core/worker.h"
+
+#include <pthread.h>
+#include <sched.h>
+
+#include <cstring>
+
+#include "sipfront/base/check.h"
+#include "sipfront/base/clock.h"
+#include "sipfront/sip/headers.h"
+#include "sipfront/sip/message.h"
+#include "sipfront/sip/response_writer.h"
+
+namespace sipfront::core {
+namespace {
+
+// A REGISTER handed to the shard's owner: the packet source, then the datagram.
+struct ForwardHeader {
+  net::Endpoint peer;
+  uint32_t length;
+  uint32_t reserved;
+};
+
+// How long an idle worker sleeps in Poll(): short enough for the one-second expiry tick.
+constexpr int kIdleWaitMs = 250;
+
+}  // namespace
+
+struct WorkerGroup::Worker {
+  uint32_t index = 0;
+  net::BackendPtr backend;
+  std::unique_ptr<registrar::Registrar> registrar;
+  std::vector<uint32_t> owned;  // shard numbers this worker owns
+  std::atomic<bool> sleeping{false};
+  WorkerCounters counters;
+  // Scratch, allocated once.
+  sip::Message msg;
+  sip::RegisterFields reg;
+  uint32_t last_expiry = 0;
+};
+
+WorkerGroup::WorkerGroup(const WorkerGroupOptions& options, registrar::RegistrarContext ctx,
+                         std::vector<net::BackendPtr> backends)
+    : options_(options), ctx_(ctx) {
+  SIPFRONT_CHECK(options.workers >= 1 && backends.size() == options.workers);
+  SIPFRONT_CHECK(options.shards >= 1 && (options.shards & (options.shards - 1)) == 0);
+  ctx_.shard_mask = options.shards - 1;
+  for (uint32_t s = 0; s < options.shards; ++s) {
+    tables_.push_back(std::make_unique<registrar::BindingTable>(options.table));
+  }
+  for (uint32_t i = 0; i < options.workers; ++i) {
+    auto w = std::make_unique<Worker>();
+    w->index = i;
+    w->backend = std::move(backends[i]);
+    w->registrar = std::make_unique<registrar::Registrar>(ctx_);
+    for (uint32_t s = i; s < options.shards; s += options.workers) {
+      w->owned.push_back(s);
+    }
+    workers_.push_back(std::move(w));
+  }
+  rings_.resize(static_cast<std::size_t>(options.workers) * options.workers);
+  for (uint32_t from = 0; from < options.workers; ++from) {
+    for (uint32_t to = 0; to < options.workers; ++to) {
+      if (from != to) {
+        rings_[from * options.workers + to] = std::make_unique<SpscRing>(options.ring_bytes);
+      }
+    }
+  }
+}
+
+WorkerGroup::~WorkerGroup() {
+  Stop();
+  Join();
+}
+
+void WorkerGroup::Start() {
+  for (auto& w : workers_) {
+    Worker* worker = w.get();
+    threads_.emplace_back([this, worker] { Run(*worker); });
+    if (worker->index < options_.cpus.size()) {
+      cpu_set_t set;
+      CPU_ZERO(&set);
+      CPU_SET(options_.cpus[worker->index], &set);
+      pthread_setaffinity_np(threads_.back().native_handle(), sizeof(set), &set);
+    }
+  }
+}
+
+void WorkerGroup::Stop() {
+  stop_.store(true, std::memory_order_release);
+  for (auto& w : workers_) {
+    w->backend->Wake();
+  }
+}
+
+void WorkerGroup::Join() {
+  for (std::thread& t : threads_) {
+    if (t.joinable()) {
+      t.join();
+    }
+  }
+  threads_.clear();
+}
+
+uint32_t WorkerGroup::workers() const { return options_.workers; }
+const WorkerCounters& WorkerGroup::counters(uint32_t worker) const {
+  return workers_[worker]->counters;
+}
+const net::Backend& WorkerGroup::backend(uint32_t worker) const {
+  return *workers_[worker]->backend;
+}
+const registrar::BindingTable& WorkerGroup::shard(uint32_t s) const { return *tables_[s]; }
+uint32_t WorkerGroup::shards() const { return options_.shards; }
+const registrar::RegistrarContext& WorkerGroup::context() const { return ctx_; }
+
+void WorkerGroup::Run(Worker& w) {
+  net::Backend& be = *w.backend;
+  WorkerCounters& c = w.counters;
+  const uint32_t n_workers = options_.workers;
+  net::RxPacket packets[net::kMaxBurst];
+  uint32_t mono_now = MonoSeconds();
+  uint64_t wall_now = WallSeconds();
+
+  // One transmit buffer kept aside when a response turned out not to be needed (the request
+  // was handed to another worker), so acquiring before knowing costs nothing.
+  net::TxBuffer* spare = nullptr;
+  auto acquire = [&]() -> net::TxBuffer* {
+    net::TxBuffer* tx = spare != nullptr ? spare : be.AcquireTx();
+    spare = nullptr;
+    if (tx == nullptr) {
+      ++c.tx_dropped;
+    }
+    return tx;
+  };
+  auto put_back = [&](net::TxBuffer* tx) { spare = tx; };
+  // Sends `len` bytes already written into `tx` (0: nothing fit, counted, not sent).
+  auto send = [&](net::TxBuffer* tx, std::size_t len, const net::Endpoint& to) {
+    if (len == 0) {
+      ++c.tx_dropped;
+      put_back(tx);
+      return;
+    }
+    be.QueueTx(tx, len, to);
+    ++c.tx;
+  };
+  auto inbound_pending = [&] {
+    for (uint32_t from = 0; from < n_workers; ++from) {
+      if (from != w.index && rings_[from * n_workers + w.index]->HasPublished()) {
+        return true;
+      }
+    }
+    return false;
+  };
+
+  // Applies an admitted REGISTER on the shard this worker owns and answers it.
+  auto apply = [&](uint32_t shard, const net::Endpoint& peer) {
+    net::TxBuffer* tx = acquire();
+    if (tx == nullptr) {
+      return;
+    }
+    registrar::Outcome outcome;
+    const std::size_t len = w.registrar->Apply(*tables_[shard], w.msg, w.reg, peer, mono_now,
+                                               wall_now, tx->data, tx->capacity, outcome);
+    ++c.outcomes[static_cast<std::size_t>(outcome)];
+    send(tx, len, peer);
+  };
+
+  auto handle = [&](const net::RxPacket& pkt) {
+    ++c.rx;
+    if (pkt.truncated) {
+      ++c.rx_truncated;
+      return;
+    }
+    const sip::ParseError e = sip::Tokenize(pkt.data, sip::Framing::kDatagram, w.msg);
+    if (e == sip::ParseError::kKeepalive) {
+      ++c.keepalives;
+      return;
+    }
+    if (e != sip::ParseError::kOk) {
+      ++c.parse_errors[static_cast<std::size_t>(e)];
+      const sip::ErrorResponse r = sip::ErrorResponseFor(e);
+      net::TxBuffer* tx = acquire();
+      if (tx == nullptr) {
+        return;
+      }
+      const std::size_t len = sip::WriteErrorResponse(pkt.data.view(), r.status_code,
+                                                      r.reason_phrase, tx->data, tx->capacity);
+      if (len == 0) {
+        put_back(tx);  // a malformed response, or no Via: nothing to answer
+        return;
+      }
+      send(tx, len, pkt.peer);
+      return;
+    }
+    const sip::Message& msg = w.msg;
+    if (msg.kind == sip::MessageKind::kResponse) {
+      ++c.responses_ignored;
+      return;
+    }
+    if (msg.method == sip::Method::kAck) {
+      return;  // no response to ACK (RFC 3261 §17.2.1)
+    }
+    auto simple = [&](uint16_t status, std::string_view reason, std::string_view extra) {
+      net::TxBuffer* tx = acquire();
+      if (tx == nullptr) {
+        return;
+      }
+      send(tx, w.registrar->Simple(msg, pkt.peer, status, reason, extra, tx->data, tx->capacity),
+           pkt.peer);
+    };
+    // Malformed requests get 400 naming the problem. A REGISTER's own fields are parsed once,
+    // by ParseRegister; ValidateMessage then checks only the rest.
+    const bool is_register = msg.method == sip::Method::kRegister;
+    sip::ParseStatus st = sip::CheckRequest(msg);
+    if (st.ok() && is_register) {
+      st = sip::ParseRegister(msg, w.reg);
+    }
+    if (st.ok()) {
+      st = sip::ValidateMessage(msg, is_register ? &w.reg : nullptr);
+    }
+    if (!st.ok()) {
+      ++c.parse_errors[static_cast<std::size_t>(st.error)];
+      const sip::ErrorResponse r = sip::ErrorResponseFor(st.error);
+      simple(r.status_code, r.reason_phrase, {});
+      return;
+    }
+    switch (msg.method) {
+      case sip::Method::kRegister:
+        break;
+      case sip::Method::kOptions:
+        ++c.options;
+        simple(200, "OK", "Allow: REGISTER, OPTIONS\r\nAccept: application/sdp\r\n");
+        return;
+      case sip::Method::kCancel:
+        simple(481, "Call/Transaction Does Not Exist", {});
+        return;
+      default:
+        ++c.not_implemented;
+        simple(501, "Not Implemented", "Allow: REGISTER, OPTIONS\r\n");
+        return;
+    }
+    net::TxBuffer* tx = acquire();
+    if (tx == nullptr) {
+      return;
+    }
+    const registrar::AdmitResult a =
+        w.registrar->Admit(msg, w.reg, pkt.peer, wall_now, tx->data, tx->capacity);
+    if (!a.apply) {
+      ++c.outcomes[static_cast<std::size_t>(a.outcome)];
+      send(tx, a.response, pkt.peer);
+      return;
+    }
+    const uint32_t owner = a.shard % n_workers;
+    if (owner == w.index) {
+      put_back(tx);  // Apply takes it again
+      apply(a.shard, pkt.peer);
+      return;
+    }
+    SpscRing& ring = *rings_[w.index * n_workers + owner];
+    char* slot = ring.Reserve(sizeof(ForwardHeader) + pkt.data.size());
+    if (slot == nullptr) {
+      // The owner is behind: shed load with 503 rather than queueing without bound.
+      ++c.ring_full;
+      send(tx,
+           w.registrar->Simple(msg, pkt.peer, 503, "Service Unavailable", "Retry-After: 5\r\n",
+                               tx->data, tx->capacity),
+           pkt.peer);
+      return;
+    }
+    put_back(tx);
+    ForwardHeader h{pkt.peer, static_cast<uint32_t>(pkt.data.size()), 0};
+    std::memcpy(slot, &h, sizeof(h));
+    std::memcpy(slot + sizeof(h), pkt.data.data(), pkt.data.size());
+    ++c.forwarded_out;
+  };
+
+  // REGISTERs other workers admitted for shards this worker owns.
+  auto drain = [&] {
+    for (uint32_t from = 0; from < n_workers; ++from) {
+      if (from == w.index) {
+        continue;
+      }
+      SpscRing& ring = *rings_[from * n_workers + w.index];
+      bool popped = false;
+      for (PaddedView rec = ring.Front(); rec.data() != nullptr; rec = ring.Front()) {
+        ForwardHeader h;
+        std::memcpy(&h, rec.data(), sizeof(h));
+        const PaddedView datagram(rec.data() + sizeof(h), h.length,
+                                  rec.capacity() - sizeof(h));
+        ++c.forwarded_in;
+        if (sip::Tokenize(datagram, sip::Framing::kDatagram, w.msg) == sip::ParseError::kOk &&
+            sip::ParseRegister(w.msg, w.reg).ok()) {
+          const registrar::DomainInfo* d = ctx_.domains->Find(w.reg.request_uri.host);
+          char user[registrar::kMaxUserLength];
+          registrar::AorKey key;
+          if (d != nullptr && w.registrar->AorOf(w.reg, d->id, user, key)) {
+            apply(static_cast<uint32_t>(key.hash) & ctx_.shard_mask, h.peer);
+          }
+        }
+        ring.Pop();
+        popped = true;
+      }
+      if (popped) {
+        ring.Release();
+      }
+    }
+  };
+
+  while (!stop_.load(std::memory_order_acquire)) {
+    // Sleep only when no other worker has published work for us (Dekker-style handshake with
+    // the producers' commit-then-check in the publish step below).
+    w.sleeping.store(true, std::memory_order_relaxed);
+    std::atomic_thread_fence(std::memory_order_seq_cst);
+    const int timeout = inbound_pending() ? 0 : kIdleWaitMs;
+    const std::size_t n = be.Poll(packets, net::kMaxBurst, timeout);
+    w.sleeping.store(false, std::memory_order_relaxed);
+    mono_now = MonoSeconds();
+    wall_now = WallSeconds();
+
+    for (std::size_t i = 0; i < n; ++i) {
+      handle(packets[i]);
+    }
+    drain();
+    // Publish hand-offs in one release store per ring, waking owners that sleep.
+    for (uint32_t to = 0; to < n_workers; ++to) {
+      if (to != w.index && rings_[w.index * n_workers + to]->Commit()) {
+        std::atomic_thread_fence(std::memory_order_seq_cst);
+        if (workers_[to]->sleeping.load(std::memory_order_relaxed)) {
+          workers_[to]->backend->Wake();
+        }
+      }
+    }
+    if (mono_now != w.last_expiry) {
+      w.last_expiry = mono_now;
+      for (uint32_t s : w.owned) {
+        c.expired += tables_[s]->Expire(mono_now, [](uint32_t) {});
+      }
+    }
+  }
+  be.Flush();
+}
+
+}  // namespace sipfront::core

@@ -1,0 +1,726 @@
+#include "sipfront/registrar/binding_table.h"
+
+#include <arpa/inet.h>
+#include <sys/mman.h>
+
+#include <cstring>
+
+#include "sipfront/base/check.h"
+
+namespace sipfront::registrar {
+
+// 48 bytes: see the header's layout notes.
+struct BindingTable::Aor {
+  uint64_t hash;
+  uint64_t last_request;
+  uint32_t first;     // first binding, kNil when none
+  uint32_t user_ref;  // arena record holding the user when user_len > kInlineUser; free-list link
+  uint16_t domain;
+  uint16_t count;
+  uint8_t user_len;
+  char user[19];
+};
+
+// 64 bytes, one cache line.
+struct BindingTable::Binding {
+  uint32_t next;  // next binding of the AOR; free-list link
+  uint32_t aor;
+  uint32_t wheel_prev;
+  uint32_t wheel_next;
+  uint32_t expires_at;
+  uint32_t updated_at;
+  uint32_t cseq;
+  uint32_t ext;  // arena record, kNil when none
+  uint64_t call_id_hash;
+  uint32_t contact_ip4;  // network order (compact contacts)
+  uint32_t source_ip4;   // network order (IPv4 sources)
+  uint16_t contact_port;  // 0: no port in the URI
+  uint16_t source_port;
+  uint16_t q;
+  uint8_t flags;
+  uint8_t contact_transport;  // ;transport= of a compact contact (TransportParam)
+  uint8_t source_transport;
+  uint8_t reg_id;  // 0: none; kRegIdInExt: in the extension record
+  uint8_t pad[2];
+};
+
+namespace {
+
+constexpr std::size_t kInlineUser = 19;
+constexpr uint8_t kRegIdInExt = 255;
+
+enum Flags : uint8_t {
+  kCompactContact = 1 << 0,
+  kSourceV6 = 1 << 1,
+  kHasInstance = 1 << 2,
+};
+
+// ;transport= values a compact contact can carry.
+constexpr std::string_view kTransportParams[] = {"", "udp", "tcp", "tls", "sctp", "ws", "wss"};
+
+// Extension record header; followed by [16-byte IPv6 source] [contact] [instance].
+struct ExtHeader {
+  uint8_t size_class;
+  uint8_t instance_len;
+  uint16_t contact_len;
+  uint32_t reg_id;
+};
+static_assert(sizeof(ExtHeader) == 8);
+
+constexpr uint32_t kUnit = 16;  // arena allocation unit in bytes
+constexpr std::size_t kClassBytes[] = {32, 64, 128, 256, 512, 1024};
+constexpr std::size_t kClasses = std::size(kClassBytes);
+
+int ClassFor(std::size_t bytes) {
+  for (std::size_t c = 0; c < kClasses; ++c) {
+    if (bytes <= kClassBytes[c]) {
+      return static_cast<int>(c);
+    }
+  }
+  return -1;
+}
+
+template <class T>
+T* MapArray(std::size_t count) {
+  const std::size_t bytes = count * sizeof(T) == 0 ? sizeof(T) : count * sizeof(T);
+  void* p = mmap(nullptr, bytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE,
+                 -1, 0);
+  SIPFRONT_CHECK(p != MAP_FAILED);
+  return static_cast<T*>(p);
+}
+
+template <class T>
+void UnmapArray(T* p, std::size_t count) {
+  munmap(p, count * sizeof(T) == 0 ? sizeof(T) : count * sizeof(T));
+}
+
+bool IEquals(std::string_view a, std::string_view b) {
+  if (a.size() != b.size()) {
+    return false;
+  }
+  for (std::size_t i = 0; i < a.size(); ++i) {
+    const char x = a[i] >= 'A' && a[i] <= 'Z' ? static_cast<char>(a[i] + 32) : a[i];
+    const char y = b[i] >= 'A' && b[i] <= 'Z' ? static_cast<char>(b[i] + 32) : b[i];
+    if (x != y) {
+      return false;
+    }
+  }
+  return true;
+}
+
+// A contact that can be stored in binary: sip:USER@IPv4[:port][;transport=t] where USER is the
+// AOR's user byte for byte. Fills ip (network order), port and transport code.
+bool Compactable(const sip::Uri& u, std::string_view aor_user, uint32_t& ip, uint16_t& port,
+                 uint8_t& transport) {
+  if (u.kind != sip::UriScheme::kSip || u.host_kind != sip::HostKind::kIPv4 ||
+      !u.password.empty() || !u.headers.empty() || u.user != aor_user ||
+      u.user.find('%') != std::string_view::npos) {
+    return false;
+  }
+  transport = 0;
+  if (!u.params.empty()) {
+    constexpr std::string_view kPrefix = "transport=";
+    if (u.params.size() <= kPrefix.size() || !IEquals(u.params.substr(0, kPrefix.size()), kPrefix)) {
+      return false;
+    }
+    const std::string_view value = u.params.substr(kPrefix.size());
+    for (uint8_t t = 1; t < std::size(kTransportParams); ++t) {
+      if (IEquals(value, kTransportParams[t])) {
+        transport = t;
+      }
+    }
+    if (transport == 0) {
+      return false;
+    }
+  }
+  char host[16];
+  if (u.host.size() >= sizeof(host)) {
+    return false;
+  }
+  std::memcpy(host, u.host.data(), u.host.size());
+  host[u.host.size()] = '\0';
+  in_addr a;
+  if (inet_pton(AF_INET, host, &a) != 1) {
+    return false;
+  }
+  ip = a.s_addr;
+  port = u.has_port ? u.port : 0;
+  return !(u.has_port && u.port == 0);
+}
+
+}  // namespace
+
+BindingTable::BindingTable(const TableOptions& options) : options_(options) {
+  static_assert(sizeof(Aor) == 48, "AOR record layout (docs/architecture.md)");
+  static_assert(sizeof(Binding) == 64, "binding record: one cache line");
+  SIPFRONT_CHECK(options.aor_capacity > 0 && options.binding_capacity > 0);
+  SIPFRONT_CHECK(options.aor_capacity < kNil && options.binding_capacity < kNil);
+  // Load factor 0.8 at full capacity.
+  index_slots_ = static_cast<uint32_t>(static_cast<uint64_t>(options.aor_capacity) * 5 / 4 + 8);
+  index_ = MapArray<uint64_t>(index_slots_);
+  aors_ = MapArray<Aor>(options.aor_capacity);
+  bindings_ = MapArray<Binding>(options.binding_capacity);
+  arena_units_ = static_cast<uint32_t>(options.arena_bytes / kUnit);
+  arena_ = MapArray<char>(static_cast<std::size_t>(arena_units_) * kUnit);
+  arena_top_ = 0;
+  for (std::size_t c = 0; c < kClasses; ++c) {
+    arena_free_[c] = kNil;
+    arena_free_count_[c] = 0;
+  }
+  // Free lists start empty: records are taken from a high-water mark first, so untouched
+  // capacity costs no resident memory.
+  free_aor_ = kNil;
+  free_binding_ = kNil;
+  uint32_t wheel = 1;
+  while (wheel <= options.max_expires + 1) {
+    wheel <<= 1;
+  }
+  wheel_mask_ = wheel - 1;
+  wheel_ = MapArray<uint32_t>(wheel);  // 0: empty slot; else binding + 1
+  wheel_now_ = 0;
+}
+
+BindingTable::~BindingTable() {
+  UnmapArray(index_, index_slots_);
+  UnmapArray(aors_, options_.aor_capacity);
+  UnmapArray(bindings_, options_.binding_capacity);
+  UnmapArray(arena_, static_cast<std::size_t>(arena_units_) * kUnit);
+  UnmapArray(wheel_, wheel_mask_ + 1);
+}
+
+std::size_t BindingTable::MemoryBytes() const {
+  return static_cast<std::size_t>(index_slots_) * sizeof(uint64_t) +
+         static_cast<std::size_t>(options_.aor_capacity) * sizeof(Aor) +
+         static_cast<std::size_t>(options_.binding_capacity) * sizeof(Binding) +
+         static_cast<std::size_t>(arena_units_) * kUnit +
+         (static_cast<std::size_t>(wheel_mask_) + 1) * sizeof(uint32_t);
+}
+
+// ---- index ----
+
+uint32_t BindingTable::ProbeStart(uint64_t hash) const {
+  return static_cast<uint32_t>((static_cast<uint64_t>(static_cast<uint32_t>(hash)) * index_slots_) >>
+                               32);
+}
+
+std::string_view BindingTable::UserOf(uint32_t aor) const {
+  const Aor& a = aors_[aor];
+  if (a.user_len <= kInlineUser) {
+    return {a.user, a.user_len};
+  }
+  if (a.user_ref >= arena_units_) {
+    return {};  // torn read
+  }
+  return {ArenaPtr(a.user_ref) + sizeof(ExtHeader), a.user_len};
+}
+
+bool BindingTable::AorEquals(uint32_t aor, const AorKey& key) const {
+  const Aor& a = aors_[aor];
+  return a.hash == key.hash && a.domain == key.domain && UserOf(aor) == key.user;
+}
+
+uint32_t BindingTable::FindAorUnsynchronized(const AorKey& key) const {
+  const auto tag = static_cast<uint32_t>(key.hash);
+  uint32_t slot = ProbeStart(key.hash);
+  for (uint32_t probes = 0; probes < index_slots_; ++probes) {
+    const uint64_t e = index_[slot];
+    if (e == 0) {
+      return kNil;
+    }
+    const auto aor = static_cast<uint32_t>(e) - 1;
+    if (static_cast<uint32_t>(e >> 32) == tag && aor < options_.aor_capacity &&
+        AorEquals(aor, key)) {
+      return aor;
+    }
+    slot = slot + 1 == index_slots_ ? 0 : slot + 1;
+  }
+  return kNil;
+}
+
+uint32_t BindingTable::FindAor(const AorKey& key) const { return FindAorUnsynchronized(key); }
+
+uint32_t BindingTable::CreateAor(const AorKey& key) {
+  if (key.user.size() > kMaxUserLength) {
+    return kNil;
+  }
+  uint32_t user_ref = kNil;
+  if (key.user.size() > kInlineUser) {
+    user_ref = ArenaAlloc(sizeof(ExtHeader) + key.user.size());
+    if (user_ref == kNil) {
+      ++counters_.full;
+      return kNil;
+    }
+    std::memcpy(ArenaPtr(user_ref) + sizeof(ExtHeader), key.user.data(), key.user.size());
+  }
+  uint32_t aor = free_aor_;
+  if (aor != kNil) {
+    free_aor_ = aors_[aor].user_ref;
+  } else if (counters_.aors < options_.aor_capacity && high_aor_ < options_.aor_capacity) {
+    aor = high_aor_++;
+  } else {
+    if (user_ref != kNil) {
+      ArenaFree(user_ref);
+    }
+    ++counters_.full;
+    return kNil;
+  }
+  Aor& a = aors_[aor];
+  a.hash = key.hash;
+  a.last_request = 0;
+  a.first = kNil;
+  a.user_ref = user_ref;
+  a.domain = key.domain;
+  a.count = 0;
+  a.user_len = static_cast<uint8_t>(key.user.size());
+  if (key.user.size() <= kInlineUser) {
+    std::memcpy(a.user, key.user.data(), key.user.size());
+  }
+  uint32_t slot = ProbeStart(key.hash);
+  while (index_[slot] != 0) {
+    slot = slot + 1 == index_slots_ ? 0 : slot + 1;
+  }
+  index_[slot] = (static_cast<uint64_t>(static_cast<uint32_t>(key.hash)) << 32) | (aor + 1);
+  ++counters_.aors;
+  return aor;
+}
+
+void BindingTable::IndexErase(uint32_t slot) {
+  // Backward-shift deletion: move later entries of the cluster into the hole when the hole
+  // lies between their home slot and where they sit (no tombstones, probes stay short).
+  uint32_t hole = slot;
+  uint32_t j = slot;
+  while (true) {
+    j = j + 1 == index_slots_ ? 0 : j + 1;
+    const uint64_t e = index_[j];
+    if (e == 0) {
+      break;
+    }
+    const uint32_t home = ProbeStart(e >> 32);
+    const bool movable = hole <= j ? (home <= hole || home > j) : (home <= hole && home > j);
+    if (movable) {
+      index_[hole] = e;
+      hole = j;
+    }
+  }
+  index_[hole] = 0;
+}
+
+void BindingTable::RemoveAorIfEmpty(uint32_t aor) {
+  Aor& a = aors_[aor];
+  if (a.count != 0) {
+    return;
+  }
+  uint32_t slot = ProbeStart(a.hash);
+  while (static_cast<uint32_t>(index_[slot]) != aor + 1) {
+    slot = slot + 1 == index_slots_ ? 0 : slot + 1;
+  }
+  IndexErase(slot);
+  if (a.user_ref != kNil && a.user_len > kInlineUser) {
+    ArenaFree(a.user_ref);
+  }
+  a.hash = 0;
+  a.user_ref = free_aor_;
+  free_aor_ = aor;
+  --counters_.aors;
+}
+
+// ---- arena ----
+
+char* BindingTable::ArenaPtr(uint32_t ref) { return arena_ + static_cast<std::size_t>(ref) * kUnit; }
+const char* BindingTable::ArenaPtr(uint32_t ref) const {
+  return arena_ + static_cast<std::size_t>(ref) * kUnit;
+}
+
+uint32_t BindingTable::ArenaAlloc(std::size_t bytes) {
+  const int c = ClassFor(bytes);
+  if (c < 0) {
+    return kNil;
+  }
+  uint32_t ref = arena_free_[c];
+  if (ref != kNil) {
+    std::memcpy(&arena_free_[c], ArenaPtr(ref) + 4, sizeof(uint32_t));
+    --arena_free_count_[c];
+  } else {
+    const auto units = static_cast<uint32_t>(kClassBytes[c] / kUnit);
+    if (arena_units_ - arena_top_ < units) {
+      return kNil;
+    }
+    ref = arena_top_;
+    arena_top_ += units;
+  }
+  ArenaPtr(ref)[0] = static_cast<char>(c);
+  return ref;
+}
+
+void BindingTable::ArenaFree(uint32_t ref) {
+  char* p = ArenaPtr(ref);
+  const auto c = static_cast<uint8_t>(p[0]);
+  std::memcpy(p + 4, &arena_free_[c], sizeof(uint32_t));
+  arena_free_[c] = ref;
+  ++arena_free_count_[c];
+}
+
+// ---- bindings ----
+
+uint32_t BindingTable::First(uint32_t aor) const { return aors_[aor].first; }
+uint32_t BindingTable::Next(uint32_t binding) const { return bindings_[binding].next; }
+uint32_t BindingTable::BindingCount(uint32_t aor) const { return aors_[aor].count; }
+uint64_t BindingTable::LastRequest(uint32_t aor) const { return aors_[aor].last_request; }
+void BindingTable::SetLastRequest(uint32_t aor, uint64_t fingerprint) {
+  aors_[aor].last_request = fingerprint;
+}
+uint32_t BindingTable::ExpiresAt(uint32_t b) const { return bindings_[b].expires_at; }
+uint32_t BindingTable::UpdatedAt(uint32_t b) const { return bindings_[b].updated_at; }
+uint32_t BindingTable::CSeqOf(uint32_t b) const { return bindings_[b].cseq; }
+uint64_t BindingTable::CallIdHash(uint32_t b) const { return bindings_[b].call_id_hash; }
+
+void BindingTable::AddNeed(const BindingData& d, ArenaNeed& need) {
+  // Worst case: not compact, IPv6 source, an extension record in any case.
+  const int c = ClassFor(sizeof(ExtHeader) + 16 + d.contact.size() + d.instance.size());
+  ++need.per_class[c < 0 ? kClasses - 1 : c];
+}
+
+void BindingTable::AddUserNeed(std::string_view user, ArenaNeed& need) {
+  if (user.size() > kInlineUser) {
+    const int c = ClassFor(sizeof(ExtHeader) + user.size());
+    ++need.per_class[c < 0 ? kClasses - 1 : c];
+  }
+}
+
+bool BindingTable::CanApply(uint32_t new_aors, uint32_t new_bindings,
+                            const ArenaNeed& need) const {
+  if (options_.binding_capacity - counters_.bindings < new_bindings ||
+      options_.aor_capacity - counters_.aors < new_aors) {
+    return false;
+  }
+  uint64_t bump_units = 0;
+  for (std::size_t c = 0; c < kClasses; ++c) {
+    if (need.per_class[c] > arena_free_count_[c]) {
+      bump_units += static_cast<uint64_t>(need.per_class[c] - arena_free_count_[c]) *
+                    (kClassBytes[c] / kUnit);
+    }
+  }
+  return bump_units <= arena_units_ - arena_top_;
+}
+
+bool BindingTable::Encode(uint32_t b, const BindingData& d, uint32_t aor) {
+  Binding& x = bindings_[b];
+  uint32_t ip = 0;
+  uint16_t port = 0;
+  uint8_t transport = 0;
+  const bool compact =
+      d.contact_uri != nullptr && Compactable(*d.contact_uri, UserOf(aor), ip, port, transport);
+  const bool v6 = d.source.IsV6();
+  const bool big_reg_id = d.reg_id >= kRegIdInExt;
+  const std::size_t contact_bytes = compact ? 0 : d.contact.size();
+  const std::size_t ext_bytes = contact_bytes + d.instance.size() + (v6 ? 16 : 0);
+  uint32_t ext = kNil;
+  if (ext_bytes != 0 || big_reg_id) {
+    if (d.contact.size() > kMaxContactLength || d.instance.size() > kMaxInstanceLength) {
+      return false;
+    }
+    ext = ArenaAlloc(sizeof(ExtHeader) + ext_bytes);
+    if (ext == kNil) {
+      return false;
+    }
+    char* p = ArenaPtr(ext);
+    ExtHeader h{static_cast<uint8_t>(p[0]), static_cast<uint8_t>(d.instance.size()),
+                static_cast<uint16_t>(contact_bytes), d.reg_id};
+    std::memcpy(p, &h, sizeof(h));
+    char* q = p + sizeof(h);
+    if (v6) {
+      std::memcpy(q, &d.source.addr.v6.sin6_addr, 16);
+      q += 16;
+    }
+    if (contact_bytes != 0) {
+      std::memcpy(q, d.contact.data(), contact_bytes);
+      q += contact_bytes;
+    }
+    if (!d.instance.empty()) {
+      std::memcpy(q, d.instance.data(), d.instance.size());
+    }
+  }
+  if (x.ext != kNil) {
+    ArenaFree(x.ext);
+  }
+  x.ext = ext;
+  x.flags = static_cast<uint8_t>((compact ? kCompactContact : 0) | (v6 ? kSourceV6 : 0) |
+                                 (d.instance.empty() ? 0 : kHasInstance));
+  x.contact_ip4 = ip;
+  x.contact_port = port;
+  x.contact_transport = transport;
+  x.source_ip4 = d.source.IsV4() ? d.source.addr.v4.sin_addr.s_addr : 0;
+  x.source_port = d.source.port();
+  x.source_transport = static_cast<uint8_t>(d.transport);
+  x.reg_id = big_reg_id ? kRegIdInExt : static_cast<uint8_t>(d.reg_id);
+  x.q = d.q;
+  x.cseq = d.cseq;
+  x.call_id_hash = d.call_id_hash;
+  return true;
+}
+
+uint32_t BindingTable::Insert(uint32_t aor, const BindingData& d, uint32_t now) {
+  uint32_t b = free_binding_;
+  if (b != kNil) {
+    free_binding_ = bindings_[b].next;
+  } else if (high_binding_ < options_.binding_capacity) {
+    b = high_binding_++;
+  } else {
+    ++counters_.full;
+    return kNil;
+  }
+  Binding& x = bindings_[b];
+  x.ext = kNil;
+  if (!Encode(b, d, aor)) {
+    x.next = free_binding_;
+    free_binding_ = b;
+    ++counters_.full;
+    return kNil;
+  }
+  x.aor = aor;
+  x.updated_at = now;
+  x.expires_at = d.expires_at;
+  Aor& a = aors_[aor];
+  x.next = a.first;
+  a.first = b;
+  ++a.count;
+  WheelLink(b);
+  ++counters_.bindings;
+  return b;
+}
+
+bool BindingTable::Update(uint32_t b, const BindingData& d, uint32_t now) {
+  Binding& x = bindings_[b];
+  if (!Encode(b, d, x.aor)) {
+    ++counters_.full;
+    return false;
+  }
+  x.updated_at = now;
+  if (x.expires_at != d.expires_at) {
+    WheelUnlink(b);
+    x.expires_at = d.expires_at;
+    WheelLink(b);
+  }
+  return true;
+}
+
+void BindingTable::FreeBindingStorage(uint32_t b) {
+  Binding& x = bindings_[b];
+  if (x.ext != kNil) {
+    ArenaFree(x.ext);
+    x.ext = kNil;
+  }
+  x.next = free_binding_;
+  free_binding_ = b;
+  --counters_.bindings;
+}
+
+void BindingTable::Remove(uint32_t b) {
+  Binding& x = bindings_[b];
+  Aor& a = aors_[x.aor];
+  if (a.first == b) {
+    a.first = x.next;
+  } else {
+    uint32_t p = a.first;
+    while (bindings_[p].next != b) {
+      p = bindings_[p].next;
+    }
+    bindings_[p].next = x.next;
+  }
+  --a.count;
+  WheelUnlink(b);
+  FreeBindingStorage(b);
+}
+
+void BindingTable::RemoveExpired(uint32_t b) {
+  const uint32_t aor = bindings_[b].aor;
+  BeginWrite();
+  Remove(b);
+  RemoveAorIfEmpty(aor);
+  EndWrite();
+  ++counters_.expired;
+}
+
+// ---- timer wheel ----
+
+void BindingTable::WheelLink(uint32_t b) {
+  Binding& x = bindings_[b];
+  uint32_t& head = wheel_[x.expires_at & wheel_mask_];
+  x.wheel_prev = kNil;
+  x.wheel_next = head == 0 ? kNil : head - 1;
+  if (x.wheel_next != kNil) {
+    bindings_[x.wheel_next].wheel_prev = b;
+  }
+  head = b + 1;
+}
+
+void BindingTable::WheelUnlink(uint32_t b) {
+  Binding& x = bindings_[b];
+  if (x.wheel_prev == kNil) {
+    wheel_[x.expires_at & wheel_mask_] = x.wheel_next == kNil ? 0 : x.wheel_next + 1;
+  } else {
+    bindings_[x.wheel_prev].wheel_next = x.wheel_next;
+  }
+  if (x.wheel_next != kNil) {
+    bindings_[x.wheel_next].wheel_prev = x.wheel_prev;
+  }
+}
+
+uint32_t BindingTable::ExpireSlot(uint32_t now) {
+  const uint32_t head = wheel_[now & wheel_mask_];
+  for (uint32_t b = head == 0 ? kNil : head - 1; b != kNil; b = bindings_[b].wheel_next) {
+    if (static_cast<int32_t>(bindings_[b].expires_at - now) <= 0) {
+      return b;
+    }
+  }
+  return kNil;
+}
+
+// ---- matching and copying ----
+
+bool BindingTable::Matches(uint32_t b, const sip::Uri& contact, std::string_view instance,
+                           uint32_t reg_id) const {
+  const Binding& x = bindings_[b];
+  if (!instance.empty() && reg_id != 0) {
+    if ((x.flags & kHasInstance) == 0) {
+      return false;
+    }
+    BindingCopy copy;
+    Decode(b, copy);
+    return copy.instance_view() == instance && copy.reg_id == reg_id;
+  }
+  if ((x.flags & kCompactContact) != 0) {
+    uint32_t ip = 0;
+    uint16_t port = 0;
+    uint8_t transport = 0;
+    if (contact.kind != sip::UriScheme::kSip) {
+      return false;
+    }
+    if (Compactable(contact, UserOf(x.aor), ip, port, transport)) {
+      return ip == x.contact_ip4 && port == x.contact_port && transport == x.contact_transport;
+    }
+    // Not in compact form (e.g. other parameters): compare as URIs below.
+  }
+  BindingCopy copy;
+  Decode(b, copy);
+  sip::Uri stored;
+  if (!sip::ParseUri(copy.contact_view(), stored).ok()) {
+    return false;
+  }
+  return sip::UriEquivalent(stored, contact);
+}
+
+void BindingTable::Decode(uint32_t b, BindingCopy& out) const {
+  const Binding& x = bindings_[b];
+  ExtHeader h{0, 0, 0, 0};
+  const char* ext = nullptr;
+  if (x.ext != kNil && x.ext < arena_units_) {
+    ext = ArenaPtr(x.ext);
+    std::memcpy(&h, ext, sizeof(h));
+    ext += sizeof(h);
+  }
+  out.source = net::Endpoint{};
+  if ((x.flags & kSourceV6) != 0 && ext != nullptr) {
+    out.source.addr.v6.sin6_family = AF_INET6;
+    std::memcpy(&out.source.addr.v6.sin6_addr, ext, 16);
+    out.source.len = sizeof(sockaddr_in6);
+    ext += 16;
+  } else {
+    out.source.addr.v4.sin_family = AF_INET;
+    out.source.addr.v4.sin_addr.s_addr = x.source_ip4;
+    out.source.len = sizeof(sockaddr_in);
+  }
+  out.source.set_port(x.source_port);
+  if ((x.flags & kCompactContact) != 0) {
+    // sip:USER@IP[:port][;transport=t]
+    const std::string_view user = UserOf(x.aor);
+    char* p = out.contact;
+    std::memcpy(p, "sip:", 4);
+    p += 4;
+    const std::size_t ulen = user.size() < kMaxUserLength ? user.size() : kMaxUserLength;
+    std::memcpy(p, user.data(), ulen);
+    p += ulen;
+    *p++ = '@';
+    p += net::FormatIPv4(x.contact_ip4, p);
+    if (x.contact_port != 0) {
+      *p++ = ':';
+      char digits[8];
+      int n = 0;
+      uint32_t port = x.contact_port;
+      do {
+        digits[n++] = static_cast<char>('0' + port % 10);
+        port /= 10;
+      } while (port != 0);
+      while (n > 0) {
+        *p++ = digits[--n];
+      }
+    }
+    if (x.contact_transport != 0 && x.contact_transport < std::size(kTransportParams)) {
+      std::memcpy(p, ";transport=", 11);
+      p += 11;
+      const std::string_view t = kTransportParams[x.contact_transport];
+      std::memcpy(p, t.data(), t.size());
+      p += t.size();
+    }
+    out.contact_len = static_cast<uint16_t>(p - out.contact);
+  } else {
+    const std::size_t n = h.contact_len < kMaxContactLength ? h.contact_len : kMaxContactLength;
+    if (ext != nullptr) {
+      std::memcpy(out.contact, ext, n);
+      ext += h.contact_len;
+    }
+    out.contact_len = static_cast<uint16_t>(ext != nullptr ? n : 0);
+  }
+  out.instance_len = 0;
+  if ((x.flags & kHasInstance) != 0 && ext != nullptr) {
+    out.instance_len = h.instance_len;
+    std::memcpy(out.instance, ext, h.instance_len);
+  }
+  out.reg_id = x.reg_id == kRegIdInExt ? h.reg_id : x.reg_id;
+  out.q = x.q;
+  out.expires_at = x.expires_at;
+  out.updated_at = x.updated_at;
+  out.cseq = x.cseq;
+  out.call_id_hash = x.call_id_hash;
+  out.transport = static_cast<Transport>(x.source_transport);
+}
+
+void BindingTable::Copy(uint32_t b, BindingCopy& out) const { Decode(b, out); }
+
+// ---- seqlock ----
+
+void BindingTable::BeginWrite() {
+  version_.store(version_.load(std::memory_order_relaxed) + 1, std::memory_order_relaxed);
+  std::atomic_thread_fence(std::memory_order_release);
+}
+
+void BindingTable::EndWrite() {
+  version_.store(version_.load(std::memory_order_relaxed) + 1, std::memory_order_release);
+}
+
+uint32_t BindingTable::Lookup(const AorKey& key, BindingCopy* out, uint32_t max) const {
+  while (true) {
+    const uint64_t v1 = version_.load(std::memory_order_acquire);
+    if ((v1 & 1) != 0) {
+      continue;
+    }
+    uint32_t n = 0;
+    const uint32_t aor = FindAorUnsynchronized(key);
+    if (aor != kNil) {
+      // Bounded walk: a torn chain cannot loop forever.
+      uint32_t b = aors_[aor].first;
+      for (uint32_t steps = 0; b != kNil && b < options_.binding_capacity && n < max &&
+                               steps < 1024;
+           ++steps) {
+        Decode(b, out[n++]);
+        b = bindings_[b].next;
+      }
+    }
+    std::atomic_thread_fence(std::memory_order_acquire);
+    if (version_.load(std::memory_order_relaxed) == v1) {
+      return n;
+    }
+  }
+}
+
+}  // namespace sipfront::registrar

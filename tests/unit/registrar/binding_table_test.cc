@@ -1,0 +1,360 @@
+// BindingTable: storage round trips (compact and extension records), URI matching, the index
+// under collisions and deletions, the expiry wheel, capacity limits, arena reuse, and the
+// lock-free readers against a writer.
+#include <atomic>
+#include <cstring>
+#include <set>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include <gtest/gtest.h>
+
+#include "sipfront/net/endpoint.h"
+#include "sipfront/registrar/binding_table.h"
+#include "sipfront/sip/uri.h"
+
+namespace sipfront::registrar {
+namespace {
+
+net::Endpoint Ep(const char* s) {
+  absl::StatusOr<net::Endpoint> e = net::ParseEndpoint(s);
+  EXPECT_TRUE(e.ok()) << s;
+  return *e;
+}
+
+// A contact ready for Insert/Update, owning its parsed URI.
+struct ContactSpec {
+  std::string uri{};
+  std::string instance{};
+  uint32_t reg_id = 0;
+  uint16_t q = kNoQ;
+  uint32_t expires_at = 1000;
+  uint32_t cseq = 1;
+  uint64_t call_id_hash = 7;
+  net::Endpoint source = Ep("192.0.2.9:5060");
+  sip::Uri parsed{};
+
+  BindingData Data() {
+    EXPECT_TRUE(sip::ParseUri(uri, parsed).ok()) << uri;
+    return BindingData{uri, &parsed, instance, reg_id, q, expires_at, cseq, call_id_hash, source,
+                       Transport::kUdp};
+  }
+};
+
+AorKey Key(std::string_view user, uint64_t hash, uint16_t domain = 0) {
+  return AorKey{domain, user, hash};
+}
+
+TableOptions Small(uint32_t capacity = 64) {
+  TableOptions o;
+  o.aor_capacity = capacity;
+  o.binding_capacity = capacity;
+  o.arena_bytes = 64 * 1024;
+  o.max_expires = 3600;
+  return o;
+}
+
+TEST(BindingTableTest, StoresAndCopiesContactsInEveryForm) {
+  struct Row {
+    const char* user;
+    ContactSpec spec;
+  };
+  std::vector<Row> rows = {
+      // the typical binding: stored in binary, rendered back equivalently
+      {"+14155550100", {.uri = "sip:+14155550100@203.0.113.5:5060;transport=udp"}},
+      // no port, no transport parameter
+      {"alice", {.uri = "sip:alice@192.0.2.1"}},
+      // transport in upper case: rendered lower case (equivalent, RFC 3261 §19.1.4)
+      {"bob", {.uri = "sip:bob@192.0.2.2:5070;transport=TCP"}},
+      // a user other than the AOR's: extension record, kept byte for byte
+      {"carol", {.uri = "sip:carol-desk@192.0.2.3:5060"}},
+      // other URI parameters (RFC 5626 ;ob): extension record
+      {"dave", {.uri = "sip:dave@192.0.2.4:5060;transport=tcp;ob"}},
+      // host name contact
+      {"erin", {.uri = "sip:erin@phone.example.com"}},
+      // IPv6 contact and IPv6 source
+      {"frank", {.uri = "sip:frank@[2001:db8::5]:5060", .source = Ep("[2001:db8::9]:5062")}},
+      // instance and a reg-id too large for the inline byte
+      {"grace",
+       {.uri = "sip:grace@192.0.2.7:5060",
+        .instance = "\"<urn:uuid:00000000-0000-1000-8000-000A95A0E128>\"",
+        .reg_id = 70000}},
+      // q-value and a small reg-id
+      {"heidi", {.uri = "sip:heidi@192.0.2.8", .instance = "\"<urn:uuid:1>\"", .reg_id = 2, .q = 500}},
+  };
+  BindingTable t(Small());
+  for (std::size_t i = 0; i < rows.size(); ++i) {
+    SCOPED_TRACE(rows[i].spec.uri);
+    const uint32_t aor = t.CreateAor(Key(rows[i].user, 0x1000 + i));
+    ASSERT_NE(aor, kNil);
+    const BindingData d = rows[i].spec.Data();
+    const uint32_t b = t.Insert(aor, d, 100);
+    ASSERT_NE(b, kNil);
+    BindingCopy c;
+    t.Copy(b, c);
+    sip::Uri back;
+    ASSERT_TRUE(sip::ParseUri(c.contact_view(), back).ok()) << c.contact_view();
+    EXPECT_TRUE(sip::UriEquivalent(back, rows[i].spec.parsed)) << c.contact_view();
+    EXPECT_EQ(c.instance_view(), rows[i].spec.instance);
+    EXPECT_EQ(c.reg_id, rows[i].spec.reg_id);
+    EXPECT_EQ(c.q, rows[i].spec.q);
+    EXPECT_EQ(c.expires_at, 1000u);
+    EXPECT_EQ(c.updated_at, 100u);
+    EXPECT_TRUE(c.source == rows[i].spec.source) << net::ToString(c.source);
+    EXPECT_TRUE(t.Matches(b, rows[i].spec.parsed, {}, 0));
+  }
+  // The typical binding renders exactly as registered (lower-case transport, same port).
+  BindingCopy c;
+  t.Copy(t.First(t.FindAor(Key("+14155550100", 0x1000))), c);
+  EXPECT_EQ(c.contact_view(), "sip:+14155550100@203.0.113.5:5060;transport=udp");
+}
+
+TEST(BindingTableTest, MatchesByUriEquivalenceOrByInstance) {
+  BindingTable t(Small());
+  const uint32_t aor = t.CreateAor(Key("alice", 1));
+  ContactSpec spec{.uri = "sip:alice@192.0.2.1:5060;transport=udp",
+                   .instance = "\"<urn:uuid:abc>\"",
+                   .reg_id = 1};
+  const uint32_t b = t.Insert(aor, spec.Data(), 1);
+  ASSERT_NE(b, kNil);
+  struct Row {
+    const char* uri;
+    const char* instance;
+    uint32_t reg_id;
+    bool match;
+  };
+  const Row rows[] = {
+      // same URI
+      {"sip:alice@192.0.2.1:5060;transport=udp", "", 0, true},
+      // transport parameter case does not matter
+      {"sip:alice@192.0.2.1:5060;transport=UDP", "", 0, true},
+      // a different port is a different contact
+      {"sip:alice@192.0.2.1:5062;transport=udp", "", 0, false},
+      // transport present in one only: different (RFC 3261 §19.1.4)
+      {"sip:alice@192.0.2.1:5060", "", 0, false},
+      // a different user part
+      {"sip:Alice@192.0.2.1:5060;transport=udp", "", 0, false},
+      // RFC 5626: same instance and reg-id match whatever the URI (a new NAT binding)
+      {"sip:alice@198.51.100.7:40000", "\"<urn:uuid:abc>\"", 1, true},
+      // same instance, other reg-id: another flow
+      {"sip:alice@192.0.2.1:5060;transport=udp", "\"<urn:uuid:abc>\"", 2, false},
+      // other instance
+      {"sip:alice@192.0.2.1:5060;transport=udp", "\"<urn:uuid:def>\"", 1, false},
+  };
+  for (const Row& r : rows) {
+    sip::Uri u;
+    ASSERT_TRUE(sip::ParseUri(r.uri, u).ok());
+    EXPECT_EQ(t.Matches(b, u, r.instance, r.reg_id), r.match) << r.uri << " " << r.instance;
+  }
+}
+
+TEST(BindingTableTest, IndexSurvivesCollisionsAndDeletionsInAnyOrder) {
+  // Every key has the same low 32 hash bits: one long probe cluster. Deleting from the middle
+  // must shift later entries back so all remaining keys stay reachable.
+  const uint32_t n = 40;
+  for (uint32_t order = 0; order < 3; ++order) {
+    BindingTable t(Small(n));
+    std::vector<std::string> users;
+    for (uint32_t i = 0; i < n; ++i) {
+      users.push_back("user" + std::to_string(i));
+    }
+    for (uint32_t i = 0; i < n; ++i) {
+      ASSERT_NE(t.CreateAor(Key(users[i], (uint64_t{i} << 32) | 0x12345678)), kNil);
+    }
+    EXPECT_EQ(t.CreateAor(Key("one-too-many", 1)), kNil) << "capacity is a hard limit";
+    std::set<uint32_t> removed;
+    for (uint32_t k = 0; k < n; ++k) {
+      // order 0: front to back; 1: back to front; 2: odd then even
+      const uint32_t i = order == 0 ? k : order == 1 ? n - 1 - k : (k < n / 2 ? 2 * k + 1 : 2 * (k - n / 2));
+      const uint32_t aor = t.FindAor(Key(users[i], (uint64_t{i} << 32) | 0x12345678));
+      ASSERT_NE(aor, kNil) << "order " << order << " key " << i;
+      t.RemoveAorIfEmpty(aor);
+      removed.insert(i);
+      for (uint32_t j = 0; j < n; ++j) {
+        const bool found = t.FindAor(Key(users[j], (uint64_t{j} << 32) | 0x12345678)) != kNil;
+        ASSERT_EQ(found, removed.count(j) == 0) << "order " << order << " key " << j;
+      }
+    }
+    EXPECT_EQ(t.counters().aors, 0u);
+  }
+}
+
+TEST(BindingTableTest, AorKeysCompareDomainAndUser) {
+  BindingTable t(Small());
+  const uint32_t a = t.CreateAor(Key("alice", 42, 1));
+  const uint32_t long_user = t.CreateAor(Key("a-very-long-user-name-beyond-inline-storage", 43, 1));
+  ASSERT_NE(a, kNil);
+  ASSERT_NE(long_user, kNil);
+  EXPECT_EQ(t.FindAor(Key("alice", 42, 1)), a);
+  EXPECT_EQ(t.FindAor(Key("alice", 42, 2)), kNil);  // same user, other domain
+  EXPECT_EQ(t.FindAor(Key("alicf", 42, 1)), kNil);  // same hash, other user
+  EXPECT_EQ(t.FindAor(Key("a-very-long-user-name-beyond-inline-storage", 43, 1)), long_user);
+  EXPECT_EQ(t.FindAor(Key("a-very-long-user-name-beyond-inline-storage-x", 43, 1)), kNil);
+}
+
+TEST(BindingTableTest, WheelExpiresEachBindingOnItsSecond) {
+  BindingTable t(Small());
+  const uint32_t aor = t.CreateAor(Key("alice", 1));
+  std::vector<uint32_t> expiry = {105, 110, 110, 3700};
+  for (std::size_t i = 0; i < expiry.size(); ++i) {
+    ContactSpec s{.uri = "sip:alice@192.0.2." + std::to_string(i + 1), .expires_at = expiry[i]};
+    ASSERT_NE(t.Insert(aor, s.Data(), 100), kNil);
+  }
+  std::vector<uint32_t> seen;
+  auto advance = [&](uint32_t now) {
+    return t.Expire(now, [&](uint32_t b) { seen.push_back(t.ExpiresAt(b)); });
+  };
+  EXPECT_EQ(advance(100), 0u);
+  EXPECT_EQ(advance(104), 0u);
+  EXPECT_EQ(advance(105), 1u);
+  EXPECT_EQ(advance(109), 0u);
+  EXPECT_EQ(advance(110), 2u);
+  EXPECT_EQ(t.BindingCount(aor), 1u);
+  // A refresh moves a binding to its new second.
+  const uint32_t last = t.First(aor);
+  ContactSpec refreshed{.uri = "sip:alice@192.0.2.4", .expires_at = 200};
+  ASSERT_TRUE(t.Update(last, refreshed.Data(), 150));
+  EXPECT_EQ(advance(199), 0u);
+  EXPECT_EQ(advance(200), 1u);
+  EXPECT_EQ(seen, (std::vector<uint32_t>{105, 110, 110, 200}));
+  EXPECT_EQ(t.FindAor(Key("alice", 1)), kNil) << "the AOR goes with its last binding";
+  EXPECT_EQ(t.counters().expired, 4u);
+}
+
+TEST(BindingTableTest, WheelCatchesUpAfterAStallLongerThanItsLap) {
+  TableOptions o = Small();
+  o.max_expires = 100;  // a 128-slot wheel
+  BindingTable t(o);
+  const uint32_t aor = t.CreateAor(Key("alice", 1));
+  for (uint32_t i = 0; i < 20; ++i) {
+    ContactSpec s{.uri = "sip:alice@192.0.2." + std::to_string(i + 1), .expires_at = 10 + 5 * i};
+    ASSERT_NE(t.Insert(aor, s.Data(), 10), kNil);
+  }
+  ASSERT_EQ(t.Expire(10, [](uint32_t) {}), 0u);
+  // 1000 seconds later: everything is due, found in one bounded lap.
+  EXPECT_EQ(t.Expire(1010, [](uint32_t) {}), 20u);
+  EXPECT_EQ(t.counters().bindings, 0u);
+}
+
+TEST(BindingTableTest, CapacityLimitsAreHardAndReported) {
+  BindingTable t(Small(4));
+  const uint32_t aor = t.CreateAor(Key("alice", 1));
+  BindingTable::ArenaNeed need;
+  EXPECT_TRUE(t.CanApply(0, 4, need));
+  EXPECT_FALSE(t.CanApply(0, 5, need));
+  for (uint32_t i = 0; i < 4; ++i) {
+    ContactSpec s{.uri = "sip:alice@192.0.2." + std::to_string(i + 1)};
+    ASSERT_NE(t.Insert(aor, s.Data(), 1), kNil);
+  }
+  ContactSpec extra{.uri = "sip:alice@192.0.2.99"};
+  EXPECT_FALSE(t.CanApply(0, 1, need));
+  EXPECT_EQ(t.Insert(aor, extra.Data(), 1), kNil);
+  EXPECT_EQ(t.counters().bindings, 4u);
+  EXPECT_GE(t.counters().full, 1u);
+}
+
+TEST(BindingTableTest, ArenaSpaceIsReusedAcrossChurn) {
+  TableOptions o = Small(64);
+  o.arena_bytes = 4096;  // room for a few extension records only
+  BindingTable t(o);
+  const uint32_t aor = t.CreateAor(Key("alice", 1));
+  // Each binding needs an extension record (non-compact contact with an instance).
+  for (int round = 0; round < 1000; ++round) {
+    ContactSpec s{.uri = "sip:alice-" + std::to_string(round) + "@host.example.com;ob",
+                  .instance = "\"<urn:uuid:" + std::to_string(round) + ">\"",
+                  .reg_id = 1};
+    BindingData d = s.Data();
+    BindingTable::ArenaNeed need;
+    BindingTable::AddNeed(d, need);
+    ASSERT_TRUE(t.CanApply(0, 1, need)) << "round " << round;
+    const uint32_t b = t.Insert(aor, d, 1);
+    ASSERT_NE(b, kNil) << "round " << round;
+    t.Remove(b);
+  }
+  // Filling the arena is reported before anything changes.
+  std::vector<ContactSpec> specs(64);
+  uint32_t inserted = 0;
+  for (auto& s : specs) {
+    s.uri = "sip:alice-" + std::to_string(inserted) + "@host.example.com;ob";
+    s.instance = "\"<urn:uuid:" + std::string(100, 'x') + ">\"";
+    BindingData d = s.Data();
+    BindingTable::ArenaNeed need;
+    BindingTable::AddNeed(d, need);
+    if (!t.CanApply(0, 1, need)) {
+      break;
+    }
+    ASSERT_NE(t.Insert(aor, d, 1), kNil);
+    ++inserted;
+  }
+  // 4 KiB holds 15 records of 256 bytes next to the one 128-byte chunk the churn used.
+  EXPECT_EQ(inserted, 15u);
+}
+
+// Readers copy an AOR's bindings while the owner keeps rewriting them: every copy must be one
+// of the states the writer published, never a mix.
+TEST(BindingTableTest, LockFreeReadersNeverSeeATornState) {
+  BindingTable t(Small(64));
+  const AorKey key = Key("alice", 99);
+  uint32_t aor = t.CreateAor(key);
+  ContactSpec a{.uri = "sip:alice@192.0.2.1:5060", .cseq = 1};
+  ContactSpec b{.uri = "sip:alice-second-device@host.example.com;ob", .cseq = 1};
+  ASSERT_NE(t.Insert(aor, a.Data(), 1), kNil);
+  std::atomic<bool> done{false};
+  std::atomic<uint64_t> reads{0};
+  std::atomic<uint64_t> torn{0};
+  std::thread reader([&] {
+    BindingCopy copies[4];
+    while (!done.load(std::memory_order_relaxed)) {
+      const uint32_t n = t.Lookup(key, copies, 4);
+      // Published states: one binding (the IPv4 one) with cseq == expires_at - 1000, or
+      // both, each carrying the same cseq as the other.
+      if (n == 1) {
+        torn += copies[0].contact_view() != a.uri || copies[0].cseq + 1000 != copies[0].expires_at;
+      } else if (n == 2) {
+        torn += copies[0].cseq != copies[1].cseq;
+      } else if (n != 0) {
+        ++torn;
+      }
+      ++reads;
+    }
+  });
+  for (uint32_t i = 2; i < 200000; ++i) {
+    t.BeginWrite();
+    if (i % 2 == 0) {
+      ContactSpec second = b;
+      second.cseq = i;
+      second.expires_at = i + 1000;
+      ASSERT_NE(t.Insert(aor, second.Data(), i), kNil);
+      ContactSpec first = a;
+      first.cseq = i;
+      first.expires_at = i + 1000;
+      ASSERT_TRUE(t.Update(t.Next(t.First(aor)), first.Data(), i));
+    } else {
+      t.Remove(t.First(aor));  // the newest (second) binding is first in the chain
+      ContactSpec first = a;
+      first.cseq = i;
+      first.expires_at = i + 1000;
+      ASSERT_TRUE(t.Update(t.First(aor), first.Data(), i));
+    }
+    t.EndWrite();
+  }
+  done = true;
+  reader.join();
+  EXPECT_GT(reads.load(), 0u);
+  EXPECT_EQ(torn.load(), 0u);
+}
+
+TEST(BindingTableTest, RecordsHaveTheirDocumentedSizes) {
+  // docs/architecture.md: 8-byte index slots at load 0.8, 48-byte AOR records, 64-byte
+  // bindings: 122 bytes for an AOR with one typical binding, before arena and wheel.
+  TableOptions o = Small(1000000);
+  o.arena_bytes = 0;
+  o.max_expires = 1;
+  BindingTable t(o);
+  const double per = static_cast<double>(t.MemoryBytes()) / 1000000.0;
+  EXPECT_NEAR(per, 122.0, 1.0);
+}
+
+}  // namespace
+}  // namespace sipfront::registrar
