@@ -8,7 +8,7 @@
 
 namespace sipfront::sip::charset {
 
-enum : uint16_t {
+enum : uint32_t {
   kAlnum = 1 << 0,
   kDigit = 1 << 1,
   kHex = 1 << 2,
@@ -23,13 +23,16 @@ enum : uint16_t {
   kHost = 1 << 11,       // hostname characters (alphanum, '-', '.', and '_' seen in the wild)
   kLws = 1 << 12,        // SP, HT, CR, LF: inside a tokenized value CR/LF only occur in folds
   kAlpha = 1 << 13,
-  kScheme = 1 << 14,  // ALPHA / DIGIT / "+" / "-" / "."
-  kTel = 1 << 15,     // tel URI number: HEXDIG / "*" / "#" / "+" / visual separators
+  kScheme = 1 << 14,    // ALPHA / DIGIT / "+" / "-" / "."
+  kTel = 1 << 15,       // tel URI number: HEXDIG / "*" / "#" / "+" / visual separators
+  kQdPlain = 1 << 16,   // needs no attention inside a quoted string: not DQUOTE, backslash,
+                        // DEL, or a CTL other than HT, CR, LF (folds)
+  kElemStop = 1 << 17,  // where a comma-list element scan must look: ',', DQUOTE, '<'
 };
 
-constexpr std::array<uint16_t, 256> MakeTable() {
-  std::array<uint16_t, 256> t{};
-  auto add = [&t](std::string_view chars, uint16_t bits) {
+constexpr std::array<uint32_t, 256> MakeTable() {
+  std::array<uint32_t, 256> t{};
+  auto add = [&t](std::string_view chars, uint32_t bits) {
     for (char c : chars) {
       t[static_cast<unsigned char>(c)] |= bits;
     }
@@ -38,7 +41,7 @@ constexpr std::array<uint16_t, 256> MakeTable() {
     const bool digit = c >= '0' && c <= '9';
     const bool alpha = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z');
     const bool hex = digit || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F');
-    uint16_t b = 0;
+    uint32_t b = 0;
     if (digit) {
       b |= kDigit;
     }
@@ -51,6 +54,9 @@ constexpr std::array<uint16_t, 256> MakeTable() {
     }
     if (hex) {
       b |= kHex | kTel;
+    }
+    if (c != '"' && c != '\\' && c != 0x7f && (c >= 0x20 || c == '\t' || c == '\r' || c == '\n')) {
+      b |= kQdPlain;
     }
     t[c] = b;
   }
@@ -66,12 +72,13 @@ constexpr std::array<uint16_t, 256> MakeTable() {
   add(" \t\r\n", kLws);
   add("+-.", kScheme);
   add("*#+-.()", kTel);
+  add(",\"<", kElemStop);
   return t;
 }
 
-inline constexpr std::array<uint16_t, 256> kTable = MakeTable();
+inline constexpr std::array<uint32_t, 256> kTable = MakeTable();
 
-constexpr bool Is(char c, uint16_t cls) {
+constexpr bool Is(char c, uint32_t cls) {
   return (kTable[static_cast<unsigned char>(c)] & cls) != 0;
 }
 constexpr bool IsLws(char c) { return Is(c, kLws); }

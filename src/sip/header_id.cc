@@ -3,6 +3,9 @@
 #include <array>
 #include <cstring>
 
+#include "charset.h"
+#include "classify.h"
+
 namespace sipfront::sip {
 namespace {
 
@@ -94,66 +97,110 @@ constexpr std::size_t kMaxNameLength = 20;  // "P-Preferred-Identity"
 
 constexpr char Lower(char c) { return c >= 'A' && c <= 'Z' ? static_cast<char>(c + 32) : c; }
 
-// Lower-cased names grouped by length, so a lookup compares only same-length candidates.
-struct ByLength {
-  std::array<std::array<char, kMaxNameLength>, kHeaderIdCount> lower{};
-  std::array<uint8_t, kHeaderIdCount> len{};
-  std::array<HeaderId, kHeaderIdCount> id{};
-  std::array<uint8_t, kMaxNameLength + 2> start{};  // entries of length n: [start[n], start[n+1])
-  std::array<HeaderId, 128> compact{};
+// A name as three little-endian words of its lower-cased bytes, zero past its length.
+struct Words {
+  uint64_t w[3];
 };
 
-constexpr ByLength MakeByLength() {
-  ByLength t{};
-  std::size_t out = 0;
-  for (std::size_t n = 0; n <= kMaxNameLength; ++n) {
-    t.start[n] = static_cast<uint8_t>(out);
-    for (const Name& name : kNames) {
-      if (name.canonical.size() != n || n == 0) {
-        continue;
-      }
-      for (std::size_t i = 0; i < n; ++i) {
-        t.lower[out][i] = Lower(name.canonical[i]);
-      }
-      t.len[out] = static_cast<uint8_t>(n);
-      t.id[out] = name.id;
-      ++out;
-    }
+constexpr uint64_t kCaseBits = 0x2020202020202020ull;
+
+constexpr uint64_t LowMask(std::size_t bytes) {
+  return bytes >= 8 ? ~uint64_t{0} : (uint64_t{1} << (8 * bytes)) - 1;
+}
+
+// Masks that keep the first n bytes of each word.
+constexpr uint64_t Mask(std::size_t n, int word) {
+  const std::size_t start = 8 * static_cast<std::size_t>(word);
+  return n <= start ? 0 : LowMask(n - start);
+}
+
+constexpr uint32_t Bucket(uint64_t w0, std::size_t n) {
+  return static_cast<uint32_t>(((w0 ^ n) * 0x9e3779b97f4a7c15ull) >> 58);  // 64 buckets
+}
+
+struct Lookup {
+  Words words[kHeaderIdCount]{};
+  uint8_t len[kHeaderIdCount]{};
+  uint8_t next[kHeaderIdCount]{};  // chain within a bucket; 0xff ends it
+  uint8_t head[64]{};
+  HeaderId compact[128]{};
+};
+
+constexpr Lookup MakeLookup() {
+  Lookup t{};
+  for (uint8_t& h : t.head) {
+    h = 0xff;
   }
-  t.start[kMaxNameLength + 1] = static_cast<uint8_t>(out);
-  for (const Name& name : kNames) {
-    if (name.compact != 0) {
-      t.compact[static_cast<unsigned char>(name.compact)] = name.id;
-      t.compact[static_cast<unsigned char>(name.compact - 32)] = name.id;
+  for (std::size_t i = 1; i < kNames.size(); ++i) {
+    const std::string_view name = kNames[i].canonical;
+    Words w{};
+    for (std::size_t k = 0; k < name.size(); ++k) {
+      w.w[k / 8] |= static_cast<uint64_t>(static_cast<unsigned char>(Lower(name[k])))
+                    << (8 * (k % 8));
+    }
+    t.words[i] = w;
+    t.len[i] = static_cast<uint8_t>(name.size());
+    const uint32_t b = Bucket(w.w[0], name.size());
+    t.next[i] = t.head[b];
+    t.head[b] = static_cast<uint8_t>(i);
+    if (kNames[i].compact != 0) {
+      t.compact[static_cast<unsigned char>(kNames[i].compact)] = kNames[i].id;
+      t.compact[static_cast<unsigned char>(kNames[i].compact - 32)] = kNames[i].id;
     }
   }
   return t;
 }
 
-constexpr ByLength kByLength = MakeByLength();
+constexpr Lookup kLookup = MakeLookup();
+
+inline uint64_t Load64(const char* p) {
+  uint64_t v;
+  std::memcpy(&v, p, 8);
+  return v;
+}
 
 }  // namespace
 
-HeaderId ClassifyHeader(std::string_view name) {
-  const std::size_t n = name.size();
+namespace internal {
+
+// `p` must have 24 readable bytes (the tokenizer's padding guarantees it). OR-ing 0x20
+// lower-cases letters and leaves every other token character but '_' unchanged; no known
+// name has '_' (it becomes DEL), so the comparison is exact for token names.
+HeaderId ClassifyHeaderPadded(const char* p, std::size_t n) {
   if (n == 1) {
-    const auto c = static_cast<unsigned char>(name[0]);
-    return c < 128 ? kByLength.compact[c] : HeaderId::kOther;
+    const auto c = static_cast<unsigned char>(p[0]);
+    return c < 128 ? kLookup.compact[c] : HeaderId::kOther;
   }
   if (n == 0 || n > kMaxNameLength) {
     return HeaderId::kOther;
   }
-  char lower[kMaxNameLength];
-  for (std::size_t i = 0; i < n; ++i) {
-    lower[i] = Lower(name[i]);
-  }
-  for (std::size_t e = kByLength.start[n]; e < kByLength.start[n + 1]; ++e) {
-    if (kByLength.lower[e][0] == lower[0] &&
-        std::memcmp(kByLength.lower[e].data(), lower, n) == 0) {
-      return kByLength.id[e];
+  const uint64_t w0 = (Load64(p) | kCaseBits) & Mask(n, 0);
+  const uint64_t w1 = (Load64(p + 8) | kCaseBits) & Mask(n, 1);
+  const uint64_t w2 = (Load64(p + 16) | kCaseBits) & Mask(n, 2);
+  for (uint8_t i = kLookup.head[Bucket(w0, n)]; i != 0xff; i = kLookup.next[i]) {
+    const Words& w = kLookup.words[i];
+    if (kLookup.len[i] == n && w.w[0] == w0 && w.w[1] == w1 && w.w[2] == w2) {
+      return static_cast<HeaderId>(i);
     }
   }
   return HeaderId::kOther;
+}
+
+}  // namespace internal
+
+HeaderId ClassifyHeader(std::string_view name) {
+  if (name.size() > kMaxNameLength) {
+    return HeaderId::kOther;
+  }
+  // The word comparison is exact for token characters only (the tokenizer checked those).
+  for (char c : name) {
+    if (!charset::Is(c, charset::kToken)) {
+      return HeaderId::kOther;
+    }
+  }
+  char padded[24] = {};
+  std::memcpy(padded, name.data(), name.size());
+  return internal::ClassifyHeaderPadded(padded, name.size());
 }
 
 std::string_view CanonicalName(HeaderId id) {

@@ -16,7 +16,7 @@ using internal::Span;
 
 namespace {
 
-bool AllOf(std::string_view s, uint16_t cls) {
+bool AllOf(std::string_view s, uint32_t cls) {
   for (char c : s) {
     if (!Is(c, cls)) {
       return false;
@@ -398,29 +398,51 @@ ParseStatus ParseCredentials(std::string_view value, Credentials& out, ParseErro
     last_end = q;
     const std::string_view pvalue = Unquote(Span(v, q));
     if (out.is_digest) {
-      struct Field {
-        std::string_view name;
-        std::string_view* dest;
-      };
-      const Field fields[] = {
-          {"username", &out.username}, {"realm", &out.realm},
-          {"nonce", &out.nonce},       {"uri", &out.uri},
-          {"response", &out.response}, {"algorithm", &out.algorithm},
-          {"cnonce", &out.cnonce},     {"opaque", &out.opaque},
-          {"qop", &out.qop},           {"nc", &out.nc},
-      };
-      for (const Field& f : fields) {
-        if (IEquals(pname, f.name)) {
-          *f.dest = pvalue;
+      // Dispatch on length and first letter: one comparison per parameter.
+      std::string_view* dest = nullptr;
+      const char c0 = charset::ToLower(pname[0]);
+      switch (pname.size()) {
+        case 2:
+          dest = IEquals(pname, "nc") ? &out.nc : nullptr;
           break;
-        }
+        case 3:
+          dest = c0 == 'u' && IEquals(pname, "uri")   ? &out.uri
+                 : c0 == 'q' && IEquals(pname, "qop") ? &out.qop
+                                                      : nullptr;
+          break;
+        case 5:
+          dest = c0 == 'r' && IEquals(pname, "realm")   ? &out.realm
+                 : c0 == 'n' && IEquals(pname, "nonce") ? &out.nonce
+                                                        : nullptr;
+          break;
+        case 6:
+          dest = c0 == 'c' && IEquals(pname, "cnonce")   ? &out.cnonce
+                 : c0 == 'o' && IEquals(pname, "opaque") ? &out.opaque
+                                                         : nullptr;
+          break;
+        case 8:
+          if (c0 == 'r' && IEquals(pname, "response")) {
+            if (!AllOf(pvalue, charset::kHex)) {
+              return {error, v};
+            }
+            dest = &out.response;
+          } else if (c0 == 'u' && IEquals(pname, "username")) {
+            dest = &out.username;
+          } else if (c0 == 'u' && IEquals(pname, "userhash")) {
+            out.userhash = IEquals(pvalue, "true");
+          }
+          break;
+        case 9:
+          dest = IEquals(pname, "algorithm") ? &out.algorithm : nullptr;
+          break;
+        default:
+          break;
       }
-      if (IEquals(pname, "userhash")) {
-        out.userhash = IEquals(pvalue, "true");
-      }
-      if ((IEquals(pname, "nc") && (pvalue.size() != 8 || !AllOf(pvalue, charset::kHex))) ||
-          (IEquals(pname, "response") && !AllOf(pvalue, charset::kHex))) {
+      if (dest == &out.nc && (pvalue.size() != 8 || !AllOf(pvalue, charset::kHex))) {
         return {error, v};
+      }
+      if (dest != nullptr) {
+        *dest = pvalue;
       }
     }
     q = SkipLws(q, e);

@@ -24,7 +24,7 @@ inline const char* SkipLws(const char* q, const char* e) {
   return q;
 }
 
-inline const char* ScanClass(const char* q, const char* e, uint16_t cls) {
+inline const char* ScanClass(const char* q, const char* e, uint32_t cls) {
   while (q < e && charset::Is(*q, cls)) {
     ++q;
   }
@@ -37,7 +37,7 @@ inline const char* ScanToken(const char* q, const char* e) {
 
 // Characters of `cls` or "%" HEXDIG HEXDIG. Returns the first other byte; sets `bad` to the
 // '%' of a malformed escape (and stops there).
-inline const char* ScanEscaped(const char* q, const char* e, uint16_t cls, const char*& bad) {
+inline const char* ScanEscaped(const char* q, const char* e, uint32_t cls, const char*& bad) {
   while (q < e) {
     if (charset::Is(*q, cls)) {
       ++q;
@@ -60,27 +60,22 @@ inline const char* ScanEscaped(const char* q, const char* e, uint16_t cls, const
 // closing quote, or nullptr when unterminated or an illegal control byte appears.
 inline const char* ScanQuoted(const char* q, const char* e) {
   ++q;
-  while (q < e) {
-    const auto c = static_cast<unsigned char>(*q);
-    if (c == '"') {
+  while (true) {
+    // One table test per ordinary byte (nonces, digests and URIs are long runs of them).
+    while (q < e && charset::Is(*q, charset::kQdPlain)) {
+      ++q;
+    }
+    if (q >= e) {
+      return nullptr;
+    }
+    if (*q == '"') {
       return q + 1;
     }
-    if (c == '\\') {
-      if (q + 1 >= e || q[1] == '\r' || q[1] == '\n') {
-        return nullptr;
-      }
-      q += 2;
-      continue;
+    if (*q != '\\' || q + 1 >= e || q[1] == '\r' || q[1] == '\n') {
+      return nullptr;  // a control byte, or an escape of nothing or of a line end
     }
-    if (c < 0x20 && !charset::IsLws(static_cast<char>(c))) {
-      return nullptr;
-    }
-    if (c == 0x7f) {
-      return nullptr;
-    }
-    ++q;
+    q += 2;
   }
-  return nullptr;
 }
 
 // IPv4address = 1*3DIGIT "." 1*3DIGIT "." 1*3DIGIT "." 1*3DIGIT, each part <= 255.
@@ -93,14 +88,14 @@ inline const char* ScanIPv4(const char* q, const char* e) {
       }
       ++q;
     }
-    int value = 0;
-    int digits = 0;
-    while (q < e && charset::IsDigit(*q) && digits < 4) {
-      value = value * 10 + (*q - '0');
-      ++digits;
-      ++q;
+    if (q >= e || !charset::IsDigit(*q)) {
+      return nullptr;
     }
-    if (digits == 0 || digits > 3 || value > 255) {
+    unsigned value = static_cast<unsigned>(*q++ - '0');
+    for (int k = 0; k < 2 && q < e && charset::IsDigit(*q); ++k) {
+      value = value * 10 + static_cast<unsigned>(*q++ - '0');
+    }
+    if (value > 255 || (q < e && charset::IsDigit(*q))) {
       return nullptr;
     }
   }

@@ -4,6 +4,7 @@
 #include "sipfront/sip/message.h"
 
 #include "charset.h"
+#include "classify.h"
 #include "scan.h"
 
 namespace sipfront::sip {
@@ -494,7 +495,7 @@ ParseError Tokenize(PaddedView in, Framing framing, Message& msg, std::size_t ma
     }
     const std::string_view name(b, static_cast<std::size_t>(name_end - b));
     const std::string_view value(q, static_cast<std::size_t>(ve - q));
-    const HeaderId id = ClassifyHeader(name);
+    const HeaderId id = internal::ClassifyHeaderPadded(b, name.size());  // padded input
     const auto idx = static_cast<uint8_t>(msg.header_count++);
     msg.headers[idx] = Header{name, value, id, kNoHeader, folded};
     const auto slot = static_cast<std::size_t>(id);

@@ -75,48 +75,57 @@ const char* ScanHost(const char* q, const char* e, HostKind& kind) {
     kind = HostKind::kIPv6;
     return close + 1;
   }
-  const char* end = ScanClass(q, e, charset::kHost);
-  if (end == q) {
-    return nullptr;
-  }
-  bool numeric = true;
-  for (const char* c = q; c < end; ++c) {
-    if (!charset::IsDigit(*c) && *c != '.') {
-      numeric = false;
-      break;
+  // Most hosts on the wire are IPv4 literals: try that first.
+  if (q < e && charset::IsDigit(*q)) {
+    const char* v4 = ScanIPv4(q, e);
+    if (v4 != nullptr && (v4 == e || !Is(*v4, charset::kHost))) {
+      kind = HostKind::kIPv4;
+      return v4;
     }
-  }
-  if (numeric) {
-    if (ScanIPv4(q, end) != end) {
-      return nullptr;
-    }
-    kind = HostKind::kIPv4;
-    return end;
   }
   // hostname = *( domainlabel "." ) toplabel [ "." ]: labels of alphanumerics and inner '-'
-  // ('_' tolerated, as real devices use it); the top label starts with a letter.
+  // ('_' tolerated, as real devices use it); the top label starts with a letter. A run of
+  // digits and dots must be an IPv4address. One pass over the host checks the labels.
   const char* label = q;
   const char* top = q;
-  for (const char* c = q; c <= end; ++c) {
-    if (c == end || *c == '.') {
-      if (c == label) {
-        if (c == end && c != q) {
-          break;  // trailing dot
-        }
-        return nullptr;
-      }
-      if (*label == '-' || c[-1] == '-') {
+  bool numeric = true;
+  const char* c = q;
+  for (; c < e; ++c) {
+    const uint32_t cls = charset::kTable[static_cast<unsigned char>(*c)];
+    if ((cls & charset::kHost) == 0) {
+      break;
+    }
+    if (*c == '.') {
+      if (c == label || *label == '-' || c[-1] == '-') {
         return nullptr;
       }
       top = label;
       label = c + 1;
+    } else {
+      numeric = numeric && (cls & charset::kDigit) != 0;
     }
+  }
+  if (c == q) {
+    return nullptr;
+  }
+  if (label != c) {
+    if (*label == '-' || c[-1] == '-') {
+      return nullptr;
+    }
+    top = label;
+  }  // else a trailing dot: the top label is the one before it
+  if (numeric) {
+    if (ScanIPv4(q, c) != c) {
+      return nullptr;
+    }
+    kind = HostKind::kIPv4;
+    return c;
   }
   if (!Is(*top, charset::kAlpha)) {
     return nullptr;
   }
   kind = HostKind::kName;
-  return end;
+  return c;
 }
 
 const char* ScanPort(const char* q, const char* e, uint16_t& port) {
@@ -143,16 +152,21 @@ bool NextElement(std::string_view& rest, std::string_view& elem) {
   const char* b = rest.data();
   const char* e = b + rest.size();
   const char* q = b;
-  while (q < e && *q != ',') {
+  while (q < e) {
+    // One table test per ordinary byte; only ',', DQUOTE and '<' need a closer look.
+    while (q < e && !charset::Is(*q, charset::kElemStop)) {
+      ++q;
+    }
+    if (q == e || *q == ',') {
+      break;
+    }
     if (*q == '"') {
       const char* end = ScanQuoted(q, e);
       q = end == nullptr ? e : end;
-    } else if (*q == '<') {
+    } else {  // '<'
       const char* close =
           static_cast<const char*>(std::memchr(q, '>', static_cast<std::size_t>(e - q)));
       q = close == nullptr ? e : close + 1;
-    } else {
-      ++q;
     }
   }
   const char* vb = SkipLws(b, q);
