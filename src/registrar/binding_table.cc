@@ -1,9 +1,9 @@
 #include "sipfront/registrar/binding_table.h"
 
+#include <cstring>
+
 #include <arpa/inet.h>
 #include <sys/mman.h>
-
-#include <cstring>
 
 #include "sipfront/base/check.h"
 
@@ -32,8 +32,8 @@ struct BindingTable::Binding {
   uint32_t cseq;
   uint32_t ext;  // arena record, kNil when none
   uint64_t call_id_hash;
-  uint32_t contact_ip4;  // network order (compact contacts)
-  uint32_t source_ip4;   // network order (IPv4 sources)
+  uint32_t contact_ip4;   // network order (compact contacts)
+  uint32_t source_ip4;    // network order (IPv4 sources)
   uint16_t contact_port;  // 0: no port in the URI
   uint16_t source_port;
   uint16_t q;
@@ -83,8 +83,8 @@ int ClassFor(std::size_t bytes) {
 template <class T>
 T* MapArray(std::size_t count) {
   const std::size_t bytes = count * sizeof(T) == 0 ? sizeof(T) : count * sizeof(T);
-  void* p = mmap(nullptr, bytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE,
-                 -1, 0);
+  void* p = mmap(nullptr, bytes, PROT_READ | PROT_WRITE,
+                 MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
   SIPFRONT_CHECK(p != MAP_FAILED);
   return static_cast<T*>(p);
 }
@@ -108,44 +108,88 @@ bool IEquals(std::string_view a, std::string_view b) {
   return true;
 }
 
+// Transport codes of a compact contact; kUpperCase marks "transport=UDP" (echoed as sent).
+constexpr uint8_t kUpperCase = 0x80;
+
+// Writes sip:USER@IP[:port][;transport=t]; returns the length. `out` holds 160 bytes.
+std::size_t RenderCompact(std::string_view user, uint32_t ip, uint16_t port, uint8_t transport,
+                          char* out) {
+  char* p = out;
+  std::memcpy(p, "sip:", 4);
+  p += 4;
+  const std::size_t ulen = user.size() < kMaxUserLength ? user.size() : kMaxUserLength;
+  std::memcpy(p, user.data(), ulen);
+  p += ulen;
+  *p++ = '@';
+  p += net::FormatIPv4(ip, p);
+  if (port != 0) {
+    *p++ = ':';
+    char digits[8];
+    int n = 0;
+    uint32_t v = port;
+    do {
+      digits[n++] = static_cast<char>('0' + v % 10);
+      v /= 10;
+    } while (v != 0);
+    while (n > 0) {
+      *p++ = digits[--n];
+    }
+  }
+  const uint8_t code = transport & ~kUpperCase;
+  if (code != 0 && code < std::size(kTransportParams)) {
+    std::memcpy(p, ";transport=", 11);
+    p += 11;
+    for (char c : kTransportParams[code]) {
+      *p++ = (transport & kUpperCase) != 0 ? static_cast<char>(c - 32) : c;
+    }
+  }
+  return static_cast<std::size_t>(p - out);
+}
+
 // A contact that can be stored in binary: sip:USER@IPv4[:port][;transport=t] where USER is the
-// AOR's user byte for byte. Fills ip (network order), port and transport code.
+// AOR's user, and which renders back byte for byte (so a device comparing its contact as a
+// string still finds it). Fills ip (network order), port and transport code.
 bool Compactable(const sip::Uri& u, std::string_view aor_user, uint32_t& ip, uint16_t& port,
                  uint8_t& transport) {
   if (u.kind != sip::UriScheme::kSip || u.host_kind != sip::HostKind::kIPv4 ||
-      !u.password.empty() || !u.headers.empty() || u.user != aor_user ||
-      u.user.find('%') != std::string_view::npos) {
+      !u.password.empty() || !u.headers.empty() || u.user != aor_user || u.raw.size() > 160) {
     return false;
   }
   transport = 0;
   if (!u.params.empty()) {
     constexpr std::string_view kPrefix = "transport=";
-    if (u.params.size() <= kPrefix.size() || !IEquals(u.params.substr(0, kPrefix.size()), kPrefix)) {
+    if (u.params.size() <= kPrefix.size() || u.params.substr(0, kPrefix.size()) != kPrefix) {
       return false;
     }
     const std::string_view value = u.params.substr(kPrefix.size());
     for (uint8_t t = 1; t < std::size(kTransportParams); ++t) {
       if (IEquals(value, kTransportParams[t])) {
-        transport = t;
+        transport = value[0] >= 'a' ? t : static_cast<uint8_t>(t | kUpperCase);
       }
     }
     if (transport == 0) {
       return false;
     }
   }
-  char host[16];
-  if (u.host.size() >= sizeof(host)) {
-    return false;
+  // The parser checked the host is a dotted quad.
+  uint32_t octets[4] = {0, 0, 0, 0};
+  int part = 0;
+  for (char c : u.host) {
+    if (c == '.') {
+      ++part;
+    } else {
+      octets[part] = octets[part] * 10 + static_cast<uint32_t>(c - '0');
+    }
   }
-  std::memcpy(host, u.host.data(), u.host.size());
-  host[u.host.size()] = '\0';
-  in_addr a;
-  if (inet_pton(AF_INET, host, &a) != 1) {
-    return false;
-  }
-  ip = a.s_addr;
+  const uint32_t host_order = octets[0] << 24 | octets[1] << 16 | octets[2] << 8 | octets[3];
+  ip = htonl(host_order);
   port = u.has_port ? u.port : 0;
-  return !(u.has_port && u.port == 0);
+  if (u.has_port && u.port == 0) {
+    return false;
+  }
+  char rendered[160];
+  return std::string_view(rendered, RenderCompact(aor_user, ip, port, transport, rendered)) ==
+         u.raw;
 }
 
 }  // namespace
@@ -199,8 +243,8 @@ std::size_t BindingTable::MemoryBytes() const {
 // ---- index ----
 
 uint32_t BindingTable::ProbeStart(uint64_t hash) const {
-  return static_cast<uint32_t>((static_cast<uint64_t>(static_cast<uint32_t>(hash)) * index_slots_) >>
-                               32);
+  return static_cast<uint32_t>(
+      (static_cast<uint64_t>(static_cast<uint32_t>(hash)) * index_slots_) >> 32);
 }
 
 std::string_view BindingTable::UserOf(uint32_t aor) const {
@@ -326,7 +370,9 @@ void BindingTable::RemoveAorIfEmpty(uint32_t aor) {
 
 // ---- arena ----
 
-char* BindingTable::ArenaPtr(uint32_t ref) { return arena_ + static_cast<std::size_t>(ref) * kUnit; }
+char* BindingTable::ArenaPtr(uint32_t ref) {
+  return arena_ + static_cast<std::size_t>(ref) * kUnit;
+}
 const char* BindingTable::ArenaPtr(uint32_t ref) const {
   return arena_ + static_cast<std::size_t>(ref) * kUnit;
 }
@@ -387,8 +433,7 @@ void BindingTable::AddUserNeed(std::string_view user, ArenaNeed& need) {
   }
 }
 
-bool BindingTable::CanApply(uint32_t new_aors, uint32_t new_bindings,
-                            const ArenaNeed& need) const {
+bool BindingTable::CanApply(uint32_t new_aors, uint32_t new_bindings, const ArenaNeed& need) const {
   if (options_.binding_capacity - counters_.bindings < new_bindings ||
       options_.aor_capacity - counters_.aors < new_aors) {
     return false;
@@ -597,7 +642,9 @@ bool BindingTable::Matches(uint32_t b, const sip::Uri& contact, std::string_view
       return false;
     }
     if (Compactable(contact, UserOf(x.aor), ip, port, transport)) {
-      return ip == x.contact_ip4 && port == x.contact_port && transport == x.contact_transport;
+      // transport=UDP and transport=udp are the same URI (RFC 3261 §19.1.4).
+      return ip == x.contact_ip4 && port == x.contact_port &&
+             (transport & ~kUpperCase) == (x.contact_transport & ~kUpperCase);
     }
     // Not in compact form (e.g. other parameters): compare as URIs below.
   }
@@ -632,37 +679,8 @@ void BindingTable::Decode(uint32_t b, BindingCopy& out) const {
   }
   out.source.set_port(x.source_port);
   if ((x.flags & kCompactContact) != 0) {
-    // sip:USER@IP[:port][;transport=t]
-    const std::string_view user = UserOf(x.aor);
-    char* p = out.contact;
-    std::memcpy(p, "sip:", 4);
-    p += 4;
-    const std::size_t ulen = user.size() < kMaxUserLength ? user.size() : kMaxUserLength;
-    std::memcpy(p, user.data(), ulen);
-    p += ulen;
-    *p++ = '@';
-    p += net::FormatIPv4(x.contact_ip4, p);
-    if (x.contact_port != 0) {
-      *p++ = ':';
-      char digits[8];
-      int n = 0;
-      uint32_t port = x.contact_port;
-      do {
-        digits[n++] = static_cast<char>('0' + port % 10);
-        port /= 10;
-      } while (port != 0);
-      while (n > 0) {
-        *p++ = digits[--n];
-      }
-    }
-    if (x.contact_transport != 0 && x.contact_transport < std::size(kTransportParams)) {
-      std::memcpy(p, ";transport=", 11);
-      p += 11;
-      const std::string_view t = kTransportParams[x.contact_transport];
-      std::memcpy(p, t.data(), t.size());
-      p += t.size();
-    }
-    out.contact_len = static_cast<uint16_t>(p - out.contact);
+    out.contact_len = static_cast<uint16_t>(RenderCompact(
+        UserOf(x.aor), x.contact_ip4, x.contact_port, x.contact_transport, out.contact));
   } else {
     const std::size_t n = h.contact_len < kMaxContactLength ? h.contact_len : kMaxContactLength;
     if (ext != nullptr) {
@@ -709,9 +727,8 @@ uint32_t BindingTable::Lookup(const AorKey& key, BindingCopy* out, uint32_t max)
     if (aor != kNil) {
       // Bounded walk: a torn chain cannot loop forever.
       uint32_t b = aors_[aor].first;
-      for (uint32_t steps = 0; b != kNil && b < options_.binding_capacity && n < max &&
-                               steps < 1024;
-           ++steps) {
+      for (uint32_t steps = 0;
+           b != kNil && b < options_.binding_capacity && n < max && steps < 1024; ++steps) {
         Decode(b, out[n++]);
         b = bindings_[b].next;
       }

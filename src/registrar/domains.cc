@@ -11,7 +11,6 @@ char Lower(char c) { return c >= 'A' && c <= 'Z' ? static_cast<char>(c + 32) : c
 
 }  // namespace
 
-
 namespace {
 // Domain names are at most 253 characters (RFC 1035).
 constexpr std::size_t kMaxDomainLength = 253;

@@ -15,11 +15,25 @@ struct OutcomeInfo {
 };
 
 constexpr std::array<std::string_view, kOutcomeCount> kOutcomeNames = {
-    "registered",       "queried",        "retransmission", "challenged",    "stale",
-    "bad_password",     "user_mismatch",  "domain_not_found", "registration_off",
-    "not_in_domain",    "bad_aor",        "unsupported_scheme", "bad_digest",
-    "interval_too_brief", "bad_star",     "contact_too_long", "out_of_order",
-    "too_many_contacts", "table_full",
+    "registered",
+    "queried",
+    "retransmission",
+    "challenged",
+    "stale",
+    "bad_password",
+    "user_mismatch",
+    "domain_not_found",
+    "registration_off",
+    "not_in_domain",
+    "bad_aor",
+    "unsupported_scheme",
+    "bad_digest",
+    "interval_too_brief",
+    "bad_star",
+    "contact_too_long",
+    "out_of_order",
+    "too_many_contacts",
+    "table_full",
 };
 
 char Lower(char c) { return c >= 'A' && c <= 'Z' ? static_cast<char>(c + 32) : c; }
@@ -112,7 +126,8 @@ struct Registrar::Impl {
 
   // A deterministic To tag: retransmissions get the same one without any state.
   void ToTag(const sip::Message& req, const sip::RegisterFields& reg, char out[16]) const {
-    const uint64_t h = Hash64(req.call_id, ctx.hash_key) ^ (Hash64(reg.from.tag, ctx.hash_key) << 1);
+    const uint64_t h =
+        Hash64(req.call_id, ctx.hash_key) ^ (Hash64(reg.from.tag, ctx.hash_key) << 1);
     static constexpr char kHex[] = "0123456789abcdef";
     for (int i = 0; i < 16; ++i) {
       out[i] = kHex[(h >> (60 - 4 * i)) & 0xf];
@@ -120,7 +135,8 @@ struct Registrar::Impl {
   }
 
   // Identity of one REGISTER transaction (RFC 3261 §17.2.3: Call-ID, CSeq, top branch).
-  [[nodiscard]] uint64_t Fingerprint(const sip::Message& req, const sip::RegisterFields& reg) const {
+  [[nodiscard]] uint64_t Fingerprint(const sip::Message& req,
+                                     const sip::RegisterFields& reg) const {
     uint64_t h = Hash64(req.call_id, ctx.hash_key);
     h ^= Hash64(reg.top_via.branch, ctx.hash_key) * 0x9e3779b97f4a7c15ull;
     h ^= static_cast<uint64_t>(req.cseq.seq) << 17;
@@ -200,7 +216,8 @@ AdmitResult Registrar::Admit(const sip::Message& req, const sip::RegisterFields&
     return AdmitResult{false, 0, o, w.Finish()};
   };
 
-  // RFC 3261 §10.3 steps 1-2: the Request-URI names a domain this registrar serves.
+  // RFC 3261 §10.3, in its order. Steps 1-2: the Request-URI names a domain this registrar
+  // serves.
   const sip::Uri& ruri = reg.request_uri;
   if (ruri.kind != sip::UriScheme::kSip && ruri.kind != sip::UriScheme::kSips) {
     return reply(Outcome::kUnsupportedScheme, 416, "Unsupported URI Scheme");
@@ -212,41 +229,8 @@ AdmitResult Registrar::Admit(const sip::Message& req, const sip::RegisterFields&
   if (!domain->registration) {
     return reply(Outcome::kRegistrationOff, 403, "Registration Not Enabled For Domain");
   }
-  // Step 5: To is the address-of-record, and it must belong to that domain.
-  const sip::Uri& to = reg.to.addr.uri;
-  if (to.kind != sip::UriScheme::kSip && to.kind != sip::UriScheme::kSips) {
-    return reply(Outcome::kBadAor, 400, "AOR Must Be A SIP URI");
-  }
-  if (!IEquals(to.host, domain->name)) {
-    return reply(Outcome::kNotInDomain, 404, "AOR Not In Domain");
-  }
-  char user[kMaxUserLength];
-  AorKey key;
-  if (!AorOf(reg, domain->id, user, key)) {
-    return reply(Outcome::kBadAor, 400, "AOR Has No Valid User Part");
-  }
-  // Step 6 and the product's expiry rules, checked before anything else costs: Contact *
-  // needs Expires: 0; a nonzero expiry below the minimum is 423 (seed 000).
-  if (reg.contact_star && req.expires != 0) {
-    return reply(Outcome::kBadStar, 400, "Contact * Requires Expires: 0");
-  }
-  for (uint8_t i = 0; i < reg.contact_count; ++i) {
-    const sip::Contact& c = reg.contacts[i];
-    if (c.addr.uri.raw.size() > kMaxContactLength || c.instance.size() > kMaxInstanceLength) {
-      return reply(Outcome::kContactTooLong, 400, "Contact Too Long");
-    }
-    const uint32_t e = m.EffectiveExpires(req, c);
-    if (e != 0 && e < m.ctx.policy.min_expires) {
-      char extra[40] = "Min-Expires: ";
-      sip::ResponseWriter x(extra + 13, sizeof(extra) - 13);
-      x.AppendUint(m.ctx.policy.min_expires);
-      x.Append("\r\n");
-      return reply(Outcome::kIntervalTooBrief, 423, "Interval Too Brief",
-                   std::string_view(extra, 13 + x.size()));
-    }
-  }
-
-  // Digest authentication (RFC 3261 §22, RFC 7616, RFC 8760): credentials for this realm.
+  // Step 3, digest authentication (RFC 3261 §22, RFC 7616, RFC 8760): credentials for this
+  // realm.
   auto challenge = [&](bool stale) {
     char nonce[auth::kNonceLength];
     m.ctx.nonces->Mint(wall_now, domain->name, nonce);
@@ -270,7 +254,8 @@ AdmitResult Registrar::Admit(const sip::Message& req, const sip::RegisterFields&
   sip::Credentials other;
   if (cp == nullptr && reg.has_credentials) {
     const sip::Header* h = req.Find(sip::HeaderId::kAuthorization);
-    for (h = h == nullptr ? nullptr : req.Next(*h); h != nullptr && cp == nullptr; h = req.Next(*h)) {
+    for (h = h == nullptr ? nullptr : req.Next(*h); h != nullptr && cp == nullptr;
+         h = req.Next(*h)) {
       if (sip::ParseCredentials(h->value, other, sip::ParseError::kBadAuthorization).ok() &&
           other.is_digest && IEquals(other.realm, domain->name)) {
         cp = &other;
@@ -295,10 +280,6 @@ AdmitResult Registrar::Admit(const sip::Message& req, const sip::RegisterFields&
   if (nonce == auth::NonceCheck::kInvalid) {
     return challenge(false);
   }
-  // Seed 000 / issue: a device may only register its own AOR.
-  if (creds.username != key.user) {
-    return reply(Outcome::kUserMismatch, 403, "Authorization User Does Not Match AOR");
-  }
   const auth::CredentialEntry* entry = m.ctx.credentials->Find(domain->name, creds.username);
   if (entry == nullptr) {
     return reply(Outcome::kBadPassword, 403, "Forbidden");
@@ -322,6 +303,44 @@ AdmitResult Registrar::Admit(const sip::Message& req, const sip::RegisterFields&
   if (nonce == auth::NonceCheck::kStale) {
     return challenge(true);
   }
+  // Steps 4-5: To is the address-of-record; it must belong to the domain, and a device may only
+  // register its own AOR (the authenticated username is its user).
+  const sip::Uri& to = reg.to.addr.uri;
+  if (to.kind != sip::UriScheme::kSip && to.kind != sip::UriScheme::kSips) {
+    return reply(Outcome::kBadAor, 400, "AOR Must Be A SIP URI");
+  }
+  if (!IEquals(to.host, domain->name)) {
+    return reply(Outcome::kNotInDomain, 404, "AOR Not In Domain");
+  }
+  char user[kMaxUserLength];
+  AorKey key;
+  if (!AorOf(reg, domain->id, user, key)) {
+    return reply(Outcome::kBadAor, 400, "AOR Has No Valid User Part");
+  }
+  if (creds.username != key.user) {
+    return reply(Outcome::kUserMismatch, 403, "Authorization User Does Not Match AOR");
+  }
+  // Step 6: Contact * needs Expires: 0. Step 7 with the product's rule (seed 000): a nonzero
+  // expiry below the minimum is 423 with Min-Expires.
+  if (reg.contact_star && req.expires != 0) {
+    return reply(Outcome::kBadStar, 400, "Contact * Requires Expires: 0");
+  }
+  for (uint8_t i = 0; i < reg.contact_count; ++i) {
+    const sip::Contact& c = reg.contacts[i];
+    if (c.addr.uri.raw.size() > kMaxContactLength || c.instance.size() > kMaxInstanceLength) {
+      return reply(Outcome::kContactTooLong, 400, "Contact Too Long");
+    }
+    const uint32_t e = m.EffectiveExpires(req, c);
+    if (e != 0 && e < m.ctx.policy.min_expires) {
+      char extra[40] = "Min-Expires: ";
+      sip::ResponseWriter x(extra + 13, sizeof(extra) - 13);
+      x.AppendUint(m.ctx.policy.min_expires);
+      x.Append("\r\n");
+      return reply(Outcome::kIntervalTooBrief, 423, "Interval Too Brief",
+                   std::string_view(extra, 13 + x.size()));
+    }
+  }
+
   return AdmitResult{true, static_cast<uint32_t>(key.hash) & m.ctx.shard_mask, Outcome::kRegistered,
                      0};
 }
@@ -429,16 +448,9 @@ std::size_t Registrar::Apply(BindingTable& table, const sip::Message& req,
     p.expires = e;
     p.skip = false;
     p.existing = kNil;
-    p.data = BindingData{c.addr.uri.raw,
-                         &c.addr.uri,
-                         c.instance,
-                         ParseRegId(c.reg_id),
-                         ParseQ(c.q),
-                         mono_now + e,
-                         cseq,
-                         call_id,
-                         peer,
-                         Transport::kUdp};
+    p.data = BindingData{c.addr.uri.raw, &c.addr.uri,    c.instance, ParseRegId(c.reg_id),
+                         ParseQ(c.q),    mono_now + e,   cseq,       call_id,
+                         peer,           Transport::kUdp};
     if (aor != kNil) {
       for (uint32_t b = table.First(aor); b != kNil; b = table.Next(b)) {
         if (table.Matches(b, c.addr.uri, p.data.instance, p.data.reg_id)) {
@@ -457,10 +469,10 @@ std::size_t Registrar::Apply(BindingTable& table, const sip::Message& req,
       if (q.skip) {
         continue;
       }
-      const bool same = p.existing != kNil
-                            ? q.existing == p.existing
-                            : q.existing == kNil &&
-                                  sip::UriEquivalent(reg.contacts[j].addr.uri, c.addr.uri);
+      const bool same =
+          p.existing != kNil
+              ? q.existing == p.existing
+              : q.existing == kNil && sip::UriEquivalent(reg.contacts[j].addr.uri, c.addr.uri);
       if (same) {
         q.skip = true;
       }
@@ -504,10 +516,9 @@ std::size_t Registrar::Apply(BindingTable& table, const sip::Message& req,
       return fail(Outcome::kTooManyContacts, 403, "Too many registered contacts",
                   "Warning: 399 sipfront \"Too many registered contacts\"\r\n");
     }
-    std::partial_sort(m.drops, m.drops + drop_count, m.drops + candidates,
-                      [&table](uint32_t a, uint32_t b) {
-                        return table.UpdatedAt(a) < table.UpdatedAt(b);
-                      });
+    std::partial_sort(
+        m.drops, m.drops + drop_count, m.drops + candidates,
+        [&table](uint32_t a, uint32_t b) { return table.UpdatedAt(a) < table.UpdatedAt(b); });
   }
   const uint32_t new_aors = aor == kNil && inserts > 0 ? 1 : 0;
   if (new_aors != 0) {

@@ -1,32 +1,34 @@
 // REGISTER processing, rule by rule (RFC 3261 §10.3, RFC 7616/8760 digest, seed 000's product
 // rules): requests built as text, tokenized and parsed as on the wire, run through Admit() and
 // Apply() exactly as a worker does, and the responses tokenized and inspected.
+#include "sipfront/registrar/registrar.h"
+
 #include <memory>
 #include <string>
 #include <vector>
 
 #include <gtest/gtest.h>
 
-#include "buffers.h"
 #include "sipfront/auth/digest.h"
 #include "sipfront/registrar/binding_table.h"
-#include "sipfront/registrar/registrar.h"
 #include "sipfront/sip/headers.h"
 #include "sipfront/sip/message.h"
+
+#include "buffers.h"
 
 namespace sipfront::registrar {
 namespace {
 
 using sipfront::testing::PaddedBuffer;
 
-constexpr uint8_t kSecret[32] = {1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16,
+constexpr uint8_t kSecret[32] = {1,  2,  3,  4,  5,  6,  7,  8,  9,  10, 11, 12, 13, 14, 15, 16,
                                  17, 18, 19, 20, 21, 22, 23, 24, 25, 26, 27, 28, 29, 30, 31, 32};
 
 // A REGISTER as a phone would send it.
 struct Req {
   std::string user = "alice";
   std::string domain = "example.com";
-  std::string ruri;  // default sip:<domain>
+  std::string ruri;     // default sip:<domain>
   std::string to_user;  // default user
   std::vector<std::string> contacts = {"<sip:alice@192.0.2.10:5060>"};
   std::string expires = "3600";  // Expires header; "" for none
@@ -255,8 +257,8 @@ TEST_F(RegistrarTest, RejectsWrongCredentialsWithoutChangingAnything) {
   const Row rows[] = {
       // wrong password
       {"bad password", "Alice-Secret-2", "", "", 403, Outcome::kBadPassword},
-      // a user that is not provisioned (and is not the AOR's user either)
-      {"unknown user", "x", "mallory", "", 403, Outcome::kUserMismatch},
+      // a user that is not provisioned
+      {"unknown user", "x", "mallory", "", 403, Outcome::kBadPassword},
       // bob's valid credentials used for alice's AOR
       {"someone else's AOR", "Bob-Secret-22", "bob", "", 403, Outcome::kUserMismatch},
       // digest uri that is not the Request-URI (RFC 7616 §3.4.6)
@@ -330,8 +332,6 @@ TEST_F(RegistrarTest, DomainRules) {
       {"unknown domain", unknown, 404, Outcome::kDomainNotFound},
       // the domain does not accept registrations
       {"registration off", closed, 403, Outcome::kRegistrationOff},
-      // To is an AOR of another domain than the Request-URI's (RFC 3261 §10.3 step 5)
-      {"AOR not in domain", other_aor, 404, Outcome::kNotInDomain},
       // a non-SIP Request-URI
       {"tel Request-URI", tel_ruri, 416, Outcome::kUnsupportedScheme},
       // domain names compare case-insensitively: challenged like any other
@@ -343,6 +343,11 @@ TEST_F(RegistrarTest, DomainRules) {
     EXPECT_EQ(Send(row.req, &o).status, row.status);
     EXPECT_EQ(o, row.outcome);
   }
+  // To is an AOR of another domain than the Request-URI's: 404 once authenticated (RFC 3261
+  // §10.3 step 5 comes after step 3).
+  Outcome o;
+  EXPECT_EQ(Register(other_aor, "Alice-Secret-1", &o).status, 404);
+  EXPECT_EQ(o, Outcome::kNotInDomain);
 }
 
 TEST_F(RegistrarTest, ExpiryRules) {
@@ -374,11 +379,13 @@ TEST_F(RegistrarTest, ExpiryRules) {
     r.contacts = row.contacts;
     r.expires = row.expires;
     if (row.status == 423) {
+      // RFC 3261 §10.3: authentication (step 3) comes before the expiry check (step 7).
       Outcome o;
-      const Resp resp = Send(r, &o);  // rejected before authentication costs anything
+      const Resp resp = Register(r, "Alice-Secret-1", &o);
       EXPECT_EQ(resp.status, 423);
       EXPECT_EQ(o, Outcome::kIntervalTooBrief);
       EXPECT_EQ(resp.header(sip::HeaderId::kMinExpires), "600");
+      EXPECT_EQ(Bindings(), 0u);
       continue;
     }
     const Resp resp = Register(r);
@@ -390,8 +397,7 @@ TEST_F(RegistrarTest, ExpiryRules) {
 
 TEST_F(RegistrarTest, ExpiresZeroRemovesAContactAndStarRemovesAll) {
   Req r;
-  r.contacts = {"<sip:alice@192.0.2.10>", "<sip:alice@192.0.2.11>;q=0.5",
-                "<sip:alice@192.0.2.12>"};
+  r.contacts = {"<sip:alice@192.0.2.10>", "<sip:alice@192.0.2.11>;q=0.5", "<sip:alice@192.0.2.12>"};
   ASSERT_EQ(Register(r).status, 200);
   EXPECT_EQ(Bindings(), 3u);
   // One contact removed by expires=0 in a later request of the same call.
@@ -402,13 +408,14 @@ TEST_F(RegistrarTest, ExpiresZeroRemovesAContactAndStarRemovesAll) {
   ASSERT_EQ(removed.status, 200);
   EXPECT_EQ(removed.contacts.size(), 2u);
   EXPECT_EQ(Bindings(), 2u);
-  // Contact * without Expires: 0 is a 400 (RFC 3261 §10.3 step 6).
+  // Contact * without Expires: 0 is a 400 (RFC 3261 §10.3 step 6, after authentication).
   Req star = r;
   star.contacts = {"*"};
   star.cseq = 20;
   Outcome o;
-  EXPECT_EQ(Send(star, &o).status, 400);
+  EXPECT_EQ(Register(star, "Alice-Secret-1", &o).status, 400);
   EXPECT_EQ(o, Outcome::kBadStar);
+  EXPECT_EQ(Bindings(), 2u);
   // With Expires: 0 it removes every binding.
   star.expires = "0";
   const Resp cleared = Register(star);
@@ -569,24 +576,36 @@ TEST_F(RegistrarTest, FullTableAnswers503WithRetryAfter) {
   EXPECT_EQ(Bindings(), 2u) << "stored bindings are untouched";
 }
 
-TEST_F(RegistrarTest, NonSipAorIsRejected) {
+TEST_F(RegistrarTest, NonSipAorIsRejectedAfterAuthentication) {
+  // RFC 4475 unksm2: the AOR must be a SIP or SIPS URI (RFC 3261 §10.3 step 5).
+  auto send = [&](const std::string& authorization, Outcome& o) {
+    std::string text =
+        "REGISTER sip:example.com SIP/2.0\r\nVia: SIP/2.0/UDP 192.0.2.21:5060;branch=z9hG4bK1\r\n"
+        "To: isbn:2983792873\r\nFrom: <http://www.example.com>;tag=3234233\r\n"
+        "Call-ID: unksm2@192.0.2.21\r\nCSeq: 1 REGISTER\r\nContact: <name:John_Smith>\r\n";
+    if (!authorization.empty()) {
+      text += "Authorization: " + authorization + "\r\n";
+    }
+    text += "Content-Length: 0\r\n\r\n";
+    const PaddedBuffer in(text);
+    sip::Message msg;
+    EXPECT_EQ(sip::Tokenize(in.view(), sip::Framing::kDatagram, msg), sip::ParseError::kOk);
+    sip::RegisterFields reg;
+    EXPECT_TRUE(sip::ParseRegister(msg, reg).ok());
+    char out[4096];
+    const AdmitResult a = registrar_->Admit(msg, reg, peer_, wall_, out, sizeof(out));
+    EXPECT_FALSE(a.apply);
+    o = a.outcome;
+    return Parse(std::string(out, a.response));
+  };
+  Outcome o;
+  const Resp c = send("", o);
+  ASSERT_EQ(c.status, 401);
   Req r;
-  const std::string text =
-      "REGISTER sip:example.com SIP/2.0\r\nVia: SIP/2.0/UDP 192.0.2.21:5060;branch=z9hG4bK1\r\n"
-      "To: isbn:2983792873\r\nFrom: <http://www.example.com>;tag=3234233\r\n"
-      "Call-ID: unksm2@192.0.2.21\r\nCSeq: 1 REGISTER\r\nContact: <name:John_Smith>\r\n"
-      "Content-Length: 0\r\n\r\n";
-  const PaddedBuffer in(text);
-  sip::Message msg;
-  ASSERT_EQ(sip::Tokenize(in.view(), sip::Framing::kDatagram, msg), sip::ParseError::kOk);
-  sip::RegisterFields reg;
-  ASSERT_TRUE(sip::ParseRegister(msg, reg).ok());
-  char out[4096];
-  const AdmitResult a = registrar_->Admit(msg, reg, peer_, wall_, out, sizeof(out));
-  EXPECT_FALSE(a.apply);
-  EXPECT_EQ(a.outcome, Outcome::kBadAor);  // RFC 4475 unksm2: AOR must be SIP/SIPS
-  const Resp resp = Parse(std::string(out, a.response));
+  r.ruri = "sip:example.com";
+  const Resp resp = send(Answer(r, c.challenges[0], "Alice-Secret-1"), o);
   EXPECT_EQ(resp.status, 400);
+  EXPECT_EQ(o, Outcome::kBadAor);
 }
 
 }  // namespace
