@@ -84,6 +84,13 @@ HexDigest ComputeHa1(Algorithm a, std::string_view username, std::string_view re
 
 struct DigestVerifier::Impl {
   Hasher hasher;
+  // H(A2) = H(method ":" uri) depends on neither the user nor the nonce, and a registrar
+  // sees the same "REGISTER" and "sip:domain" over and over: remember the last one.
+  static constexpr std::size_t kHa2KeyMax = 256;
+  char ha2_key[kHa2KeyMax];
+  std::size_t ha2_key_len = 0;
+  Algorithm ha2_alg = Algorithm::kMd5;
+  HexDigest ha2{};
 };
 
 DigestVerifier::DigestVerifier() : impl_(std::make_unique<Impl>()) {}
@@ -123,12 +130,35 @@ DigestResult DigestVerifier::Verify(Algorithm a, const sip::Credentials& c, std:
     got[i] = (ch >= 'A' && ch <= 'F') ? static_cast<char>(ch - 'A' + 'a') : ch;
   }
 
-  Hasher& h = impl_->hasher;
-  h.Init(a);
-  h.Update(method);
-  h.Update(":", 1);
-  h.UpdateUnquoted(c.uri);
-  const HexDigest ha2 = h.FinalHex();
+  Impl& m = *impl_;
+  Hasher& h = m.hasher;
+  // The cache key is method ":" uri as received (quoted-pairs included): equal keys hash alike.
+  const std::size_t key_len = method.size() + 1 + c.uri.size();
+  const bool cacheable = key_len <= Impl::kHa2KeyMax;
+  bool hit = false;
+  if (cacheable && m.ha2_alg == a && m.ha2_key_len == key_len &&
+      std::memcmp(m.ha2_key, method.data(), method.size()) == 0 &&
+      m.ha2_key[method.size()] == ':' &&
+      std::memcmp(m.ha2_key + method.size() + 1, c.uri.data(), c.uri.size()) == 0) {
+    hit = true;
+  }
+  if (!hit) {
+    h.Init(a);
+    h.Update(method);
+    h.Update(":", 1);
+    h.UpdateUnquoted(c.uri);
+    m.ha2 = h.FinalHex();
+    if (cacheable) {
+      std::memcpy(m.ha2_key, method.data(), method.size());
+      m.ha2_key[method.size()] = ':';
+      std::memcpy(m.ha2_key + method.size() + 1, c.uri.data(), c.uri.size());
+      m.ha2_key_len = key_len;
+      m.ha2_alg = a;
+    } else {
+      m.ha2_key_len = 0;
+    }
+  }
+  const HexDigest& ha2 = m.ha2;
 
   h.Init(a);
   h.Update(ha1);

@@ -154,7 +154,12 @@ struct Registrar::Impl {
       ToTag(req, *reg, tag);
       to_tag = std::string_view(tag, 16);
     }
-    w.Begin(status, reason, req, sip::ViaSource{std::string_view(ip, n), peer.port()}, to_tag);
+    const sip::ViaSource source{std::string_view(ip, n), peer.port()};
+    if (reg != nullptr) {
+      w.Begin(status, reason, req, source, to_tag, reg->top_via, !reg->to.tag.empty());
+    } else {
+      w.Begin(status, reason, req, source, to_tag);
+    }
   }
 
   [[nodiscard]] uint32_t EffectiveExpires(const sip::Message& req, const sip::Contact& c) const {

@@ -38,15 +38,16 @@ void ResponseWriter::Header(std::string_view name, std::string_view value) {
   Append("\r\n");
 }
 
-void ResponseWriter::WriteTopVia(const Message& req, const ViaSource& source) {
+void ResponseWriter::WriteTopVia(const Message& req, const ViaSource& source, const Via* known) {
   const sip::Header* first = req.Find(HeaderId::kVia);
   std::string_view rest = first->value;
   std::string_view top;
   if (!internal::NextElement(rest, top)) {
     return;
   }
-  Via via;
-  const bool parsed = ParseVia(top, via).ok();
+  Via own;
+  const bool parsed = known != nullptr || ParseVia(top, own).ok();
+  const Via& via = known != nullptr ? *known : own;
   Append("Via: ");
   if (!parsed || source.ip.empty()) {
     Append(first->value);
@@ -91,8 +92,30 @@ void ResponseWriter::Begin(uint16_t status, std::string_view reason, const Messa
   Append(" ");
   Append(reason);
   Append("\r\n");
+  if (req.Find(HeaderId::kVia) != nullptr) {
+    WriteTopVia(req, source, nullptr);
+  }
+  WriteRest(req, to_tag, -1);
+}
+
+void ResponseWriter::Begin(uint16_t status, std::string_view reason, const Message& req,
+                           const ViaSource& source, std::string_view to_tag, const Via& top_via,
+                           bool to_has_tag) {
+  Append("SIP/2.0 ");
+  AppendUint(status);
+  Append(" ");
+  Append(reason);
+  Append("\r\n");
+  if (req.Find(HeaderId::kVia) != nullptr) {
+    WriteTopVia(req, source, &top_via);
+  }
+  WriteRest(req, to_tag, to_has_tag ? 1 : 0);
+}
+
+// The other Via fields, From, To (with a tag added when it has none; `to_has_tag` -1: find
+// out by parsing), Call-ID and CSeq.
+void ResponseWriter::WriteRest(const Message& req, std::string_view to_tag, int to_has_tag) {
   if (const sip::Header* v = req.Find(HeaderId::kVia); v != nullptr) {
-    WriteTopVia(req, source);
     for (v = req.Next(*v); v != nullptr; v = req.Next(*v)) {
       Header("Via", v->value);
     }
@@ -103,10 +126,16 @@ void ResponseWriter::Begin(uint16_t status, std::string_view reason, const Messa
   if (const sip::Header* h = req.Find(HeaderId::kTo); h != nullptr) {
     Append("To: ");
     Append(h->value);
-    FromTo to;
-    if (!to_tag.empty() && ParseFromTo(h->value, to, ParseError::kBadTo).ok() && to.tag.empty()) {
-      Append(";tag=");
-      Append(to_tag);
+    if (!to_tag.empty()) {
+      bool has_tag = to_has_tag == 1;
+      if (to_has_tag < 0) {
+        FromTo to;
+        has_tag = !ParseFromTo(h->value, to, ParseError::kBadTo).ok() || !to.tag.empty();
+      }
+      if (!has_tag) {
+        Append(";tag=");
+        Append(to_tag);
+      }
     }
     Append("\r\n");
   }

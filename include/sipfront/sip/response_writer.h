@@ -38,6 +38,12 @@ class ResponseWriter {
   void Begin(uint16_t status, std::string_view reason, const Message& req, const ViaSource& source,
              std::string_view to_tag);
 
+  // The same for a request whose top Via value and To were parsed already (ParseRegister):
+  // `top_via` must be the first value of the first Via field and `to_has_tag` whether To has a
+  // tag. Saves parsing both again.
+  void Begin(uint16_t status, std::string_view reason, const Message& req, const ViaSource& source,
+             std::string_view to_tag, const Via& top_via, bool to_has_tag);
+
   // "name: value\r\n".
   void Header(std::string_view name, std::string_view value);
   // Raw bytes (the caller supplies any CRLF).
@@ -52,7 +58,8 @@ class ResponseWriter {
   [[nodiscard]] std::size_t size() const { return len_; }
 
  private:
-  void WriteTopVia(const Message& req, const ViaSource& source);
+  void WriteTopVia(const Message& req, const ViaSource& source, const Via* parsed);
+  void WriteRest(const Message& req, std::string_view to_tag, int to_has_tag);
 
   char* out_;
   std::size_t cap_;
