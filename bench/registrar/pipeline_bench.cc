@@ -8,9 +8,6 @@
 // Flags (before the Google Benchmark ones): --bindings=N (default 100000; the figures in
 // docs/benchmarks.md use 1000000 and 10000000). Counters: rss_per_binding (bytes of resident
 // memory the filled table added, divided by N) and fill_rate (bindings/s while filling).
-#include <sys/resource.h>
-#include <unistd.h>
-
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
@@ -18,6 +15,9 @@
 #include <memory>
 #include <string>
 #include <vector>
+
+#include <sys/resource.h>
+#include <unistd.h>
 
 #include <benchmark/benchmark.h>
 
@@ -90,7 +90,8 @@ struct Fixture {
     s += "From: <sip:" + user + "@" + kDomain + ">;tag=" + std::to_string(i * 7919) + "\r\n";
     s += "To: <sip:" + user + "@" + kDomain + ">\r\n";
     char call_id[40];
-    std::snprintf(call_id, sizeof(call_id), "%032llx", static_cast<unsigned long long>(i * 0x9e3779b97f4a7c15ull));
+    std::snprintf(call_id, sizeof(call_id), "%032llx",
+                  static_cast<unsigned long long>(i * 0x9e3779b97f4a7c15ull));
     s += "Call-ID: " + std::string(call_id) + "\r\n";
     s += "CSeq: 0000000002 REGISTER\r\n";
     s += "Contact: <sip:" + user + "@" + Ip(i) + ":5060;transport=udp>\r\n";
@@ -143,22 +144,24 @@ struct Fixture {
     const double secs =
         std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
     fill_rate = static_cast<double>(g_bindings) / secs;
-    rss_per_binding = static_cast<double>(RssBytes() - rss_before) / static_cast<double>(g_bindings);
+    rss_per_binding =
+        static_cast<double>(RssBytes() - rss_before) / static_cast<double>(g_bindings);
 
     // Timed requests: authenticated refreshes of resident AORs spread over the table.
     auth::DigestVerifier verifier;
     char nonce[auth::kNonceLength];
     nonces.Mint(kWallNow, kDomain, nonce);
     const std::string n(nonce, sizeof(nonce));
-    const uint32_t users = static_cast<uint32_t>(g_bindings < kTimedUsers ? g_bindings : kTimedUsers);
+    const uint32_t users =
+        static_cast<uint32_t>(g_bindings < kTimedUsers ? g_bindings : kTimedUsers);
     for (uint32_t k = 0; k < users; ++k) {
       const uint64_t i = (static_cast<uint64_t>(k) * 2654435761u) % g_bindings;
       const std::string user = User(i);
       credentials.Add(kDomain, user, kPassword);
       const auth::HexDigest ha1 = auth::ComputeHa1(auth::Algorithm::kMd5, user, kDomain, kPassword);
       const std::string uri = std::string("sip:") + kDomain;
-      const auth::HexDigest resp = verifier.Response(auth::Algorithm::kMd5, ha1.view(), n,
-                                                     "00000001", "4a3b2c1d", "auth", "REGISTER", uri);
+      const auth::HexDigest resp = verifier.Response(
+          auth::Algorithm::kMd5, ha1.view(), n, "00000001", "4a3b2c1d", "auth", "REGISTER", uri);
       const std::string authz = "Digest username=\"" + user + "\", realm=\"" + kDomain +
                                 "\", nonce=\"" + n + "\", uri=\"" + uri + "\", response=\"" +
                                 std::string(resp.view()) +
@@ -217,8 +220,8 @@ __attribute__((noinline)) bool PipelineOnce(Fixture& f, Scratch& s, std::size_t&
     return false;
   }
   Outcome o;
-  const std::size_t n = f.registrar->Apply(*f.table, *s.msg, *s.reg, s.peer, 1000, kWallNow, s.out,
-                                           sizeof(s.out), o);
+  const std::size_t n =
+      f.registrar->Apply(*f.table, *s.msg, *s.reg, s.peer, 1000, kWallNow, s.out, sizeof(s.out), o);
   benchmark::DoNotOptimize(n);
   bytes += len;
   return o == Outcome::kRegistered && n != 0;

@@ -1,11 +1,5 @@
 // sipfront: flags -> configuration -> shared state -> workers; waits for SIGINT/SIGTERM.
 // The only code in sipfront that exits the process.
-#include <fcntl.h>
-#include <openssl/rand.h>
-#include <signal.h>
-#include <sys/stat.h>
-#include <unistd.h>
-
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
@@ -16,6 +10,12 @@
 #include <string>
 #include <string_view>
 #include <vector>
+
+#include <fcntl.h>
+#include <openssl/rand.h>
+#include <signal.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "sipfront/auth/digest.h"
 #include "sipfront/base/hash.h"
@@ -152,21 +152,21 @@ void PrintCounters(const sipfront::core::WorkerGroup& group) {
   std::cerr << "sipfront: stopped. rx=" << total.rx << " tx=" << total.tx
             << " tx_dropped=" << total.tx_dropped << " truncated=" << total.rx_truncated
             << " keepalives=" << total.keepalives << " options=" << total.options
-            << " not_implemented=" << total.not_implemented
-            << " forwarded=" << total.forwarded_out << " ring_full=" << total.ring_full
-            << " expired=" << total.expired << "\n";
+            << " not_implemented=" << total.not_implemented << " forwarded=" << total.forwarded_out
+            << " ring_full=" << total.ring_full << " expired=" << total.expired << "\n";
   std::cerr << "sipfront: register outcomes:";
   for (std::size_t k = 0; k < sipfront::registrar::kOutcomeCount; ++k) {
     if (total.outcomes[k] != 0) {
-      std::cerr << " " << sipfront::registrar::OutcomeName(static_cast<sipfront::registrar::Outcome>(k))
+      std::cerr << " "
+                << sipfront::registrar::OutcomeName(static_cast<sipfront::registrar::Outcome>(k))
                 << "=" << total.outcomes[k];
     }
   }
   std::cerr << "\nsipfront: parse errors:";
   for (std::size_t k = 0; k < sipfront::sip::kParseErrorCount; ++k) {
     if (total.parse_errors[k] != 0) {
-      std::cerr << " " << sipfront::sip::ErrorName(static_cast<sipfront::sip::ParseError>(k))
-                << "=" << total.parse_errors[k];
+      std::cerr << " " << sipfront::sip::ErrorName(static_cast<sipfront::sip::ParseError>(k)) << "="
+                << total.parse_errors[k];
     }
   }
   std::cerr << "\n";
@@ -301,8 +301,8 @@ int main(int argc, char** argv) {
   group.Start();
 
   std::cerr << "sipfront: listening on udp:" << sipfront::net::ToString(local) << " with "
-            << config.workers << " worker(s), " << group.backend(0).Name() << ", "
-            << wopts.shards << " shards, capacity " << config.max_bindings << " bindings\n";
+            << config.workers << " worker(s), " << group.backend(0).Name() << ", " << wopts.shards
+            << " shards, capacity " << config.max_bindings << " bindings\n";
   if (embedded && !config.accounts.empty() && !config.accounts[0].domains.empty()) {
     const auto& account = config.accounts[0];
     const auto& domain = account.domains[0];

@@ -1,9 +1,9 @@
 #include "sipfront/core/worker.h"
 
+#include <cstring>
+
 #include <pthread.h>
 #include <sched.h>
-
-#include <cstring>
 
 #include "sipfront/base/check.h"
 #include "sipfront/base/clock.h"
@@ -285,8 +285,7 @@ void WorkerGroup::Run(Worker& w) {
       for (PaddedView rec = ring.Front(); rec.data() != nullptr; rec = ring.Front()) {
         ForwardHeader h;
         std::memcpy(&h, rec.data(), sizeof(h));
-        const PaddedView datagram(rec.data() + sizeof(h), h.length,
-                                  rec.capacity() - sizeof(h));
+        const PaddedView datagram(rec.data() + sizeof(h), h.length, rec.capacity() - sizeof(h));
         ++c.forwarded_in;
         if (sip::Tokenize(datagram, sip::Framing::kDatagram, w.msg) == sip::ParseError::kOk &&
             sip::ParseRegister(w.msg, w.reg).ok()) {

@@ -6,9 +6,9 @@
 #ifndef SIPFRONT_BASE_CLOCK_H_
 #define SIPFRONT_BASE_CLOCK_H_
 
-#include <time.h>
-
 #include <cstdint>
+
+#include <time.h>
 
 namespace sipfront {
 

@@ -82,7 +82,9 @@ inline uint64_t SipHash(std::string_view data, const HashKey& key) {
 }
 
 // The hash sipfront uses for AORs: SipHash-1-3.
-inline uint64_t Hash64(std::string_view data, const HashKey& key) { return SipHash<1, 3>(data, key); }
+inline uint64_t Hash64(std::string_view data, const HashKey& key) {
+  return SipHash<1, 3>(data, key);
+}
 
 }  // namespace sipfront
 

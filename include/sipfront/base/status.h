@@ -9,12 +9,12 @@
 #include "absl/status/status.h"    // IWYU pragma: export
 #include "absl/status/statusor.h"  // IWYU pragma: export
 
-#define SIPFRONT_RETURN_IF_ERROR(expr)          \
-  do {                                          \
-    ::absl::Status sipfront_status_ = (expr);   \
-    if (!sipfront_status_.ok()) {               \
-      return sipfront_status_;                  \
-    }                                           \
+#define SIPFRONT_RETURN_IF_ERROR(expr)        \
+  do {                                        \
+    ::absl::Status sipfront_status_ = (expr); \
+    if (!sipfront_status_.ok()) {             \
+      return sipfront_status_;                \
+    }                                         \
   } while (0)
 
 #endif  // SIPFRONT_BASE_STATUS_H_

@@ -45,17 +45,17 @@ struct alignas(kCacheLine) WorkerCounters {
   uint64_t not_implemented = 0;  // 501s
   uint64_t forwarded_out = 0;    // REGISTERs handed to another worker
   uint64_t forwarded_in = 0;
-  uint64_t ring_full = 0;        // hand-off ring full: answered 503
+  uint64_t ring_full = 0;  // hand-off ring full: answered 503
   uint64_t tx = 0;
-  uint64_t tx_dropped = 0;       // no transmit buffer or response did not fit
-  uint64_t expired = 0;          // bindings expired by the wheel
+  uint64_t tx_dropped = 0;  // no transmit buffer or response did not fit
+  uint64_t expired = 0;     // bindings expired by the wheel
 };
 
 struct WorkerGroupOptions {
   uint32_t workers = 1;
-  std::vector<int> cpus;      // worker i pinned to cpus[i]; empty: not pinned
-  uint32_t shards = 16;       // power of two
-  registrar::TableOptions table;  // per shard
+  std::vector<int> cpus;             // worker i pinned to cpus[i]; empty: not pinned
+  uint32_t shards = 16;              // power of two
+  registrar::TableOptions table;     // per shard
   std::size_t ring_bytes = 1 << 20;  // per (producer, consumer) pair
 };
 

@@ -58,15 +58,15 @@ enum class Transport : uint8_t { kUdp = 0, kTcp, kTls, kSctp, kWs, kWss };
 
 // A binding as the writer supplies it.
 struct BindingData {
-  std::string_view contact;   // contact URI as on the wire (no <>)
+  std::string_view contact;     // contact URI as on the wire (no <>)
   const sip::Uri* contact_uri;  // parsed form of `contact`
-  std::string_view instance;  // +sip.instance value as on the wire (quotes kept), or ""
-  uint32_t reg_id;            // 0: none
-  uint16_t q;                 // 0..1000, or kNoQ
-  uint32_t expires_at;        // monotonic seconds
+  std::string_view instance;    // +sip.instance value as on the wire (quotes kept), or ""
+  uint32_t reg_id;              // 0: none
+  uint16_t q;                   // 0..1000, or kNoQ
+  uint32_t expires_at;          // monotonic seconds
   uint32_t cseq;
   uint64_t call_id_hash;
-  net::Endpoint source;       // where the REGISTER came from (received/rport)
+  net::Endpoint source;  // where the REGISTER came from (received/rport)
   Transport transport;
 };
 

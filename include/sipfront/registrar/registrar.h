@@ -71,25 +71,25 @@ struct Policy {
 
 // Every way a REGISTER can end; indexes the per-worker outcome counters.
 enum class Outcome : uint8_t {
-  kRegistered,        // 200: bindings changed (added, refreshed or removed)
-  kQueried,           // 200: no Contact, bindings listed
-  kRetransmission,    // 200: same Call-ID, CSeq and branch as the last applied request
-  kChallenged,        // 401: no credentials for this realm (or an unusable nonce)
-  kStale,             // 401 stale=true: right password, expired nonce
-  kBadPassword,       // 403: unknown user or wrong response
-  kUserMismatch,      // 403: Authorization username is not the AOR's user
-  kDomainNotFound,    // 404
-  kRegistrationOff,   // 403: the domain does not accept registrations
-  kNotInDomain,       // 404: To names another domain than the Request-URI
-  kBadAor,            // 400: To is not a SIP/SIPS URI with a user part
+  kRegistered,         // 200: bindings changed (added, refreshed or removed)
+  kQueried,            // 200: no Contact, bindings listed
+  kRetransmission,     // 200: same Call-ID, CSeq and branch as the last applied request
+  kChallenged,         // 401: no credentials for this realm (or an unusable nonce)
+  kStale,              // 401 stale=true: right password, expired nonce
+  kBadPassword,        // 403: unknown user or wrong response
+  kUserMismatch,       // 403: Authorization username is not the AOR's user
+  kDomainNotFound,     // 404
+  kRegistrationOff,    // 403: the domain does not accept registrations
+  kNotInDomain,        // 404: To names another domain than the Request-URI
+  kBadAor,             // 400: To is not a SIP/SIPS URI with a user part
   kUnsupportedScheme,  // 416: Request-URI is not SIP/SIPS
-  kBadDigest,         // 400: digest credentials malformed (missing nc/cnonce, qop, uri)
-  kIntervalTooBrief,  // 423
-  kBadStar,           // 400: Contact * without Expires: 0
-  kContactTooLong,    // 400
-  kOutOfOrder,        // 500: same Call-ID, CSeq not higher
-  kTooManyContacts,   // 403: more than max_contacts and policy "reject"
-  kTableFull,         // 503
+  kBadDigest,          // 400: digest credentials malformed (missing nc/cnonce, qop, uri)
+  kIntervalTooBrief,   // 423
+  kBadStar,            // 400: Contact * without Expires: 0
+  kContactTooLong,     // 400
+  kOutOfOrder,         // 500: same Call-ID, CSeq not higher
+  kTooManyContacts,    // 403: more than max_contacts and policy "reject"
+  kTableFull,          // 503
   kCount,
 };
 inline constexpr std::size_t kOutcomeCount = static_cast<std::size_t>(Outcome::kCount);
@@ -106,10 +106,10 @@ struct RegistrarContext {
 };
 
 struct AdmitResult {
-  bool apply;             // true: hand to Apply() on `shard`'s owner; false: `response` is final
+  bool apply;  // true: hand to Apply() on `shard`'s owner; false: `response` is final
   uint32_t shard;
-  Outcome outcome;        // when !apply
-  std::size_t response;   // bytes written to the buffer when !apply (0: did not fit)
+  Outcome outcome;       // when !apply
+  std::size_t response;  // bytes written to the buffer when !apply (0: did not fit)
 };
 
 class Registrar {
@@ -138,8 +138,7 @@ class Registrar {
   // A response with no registrar state (400 for malformed requests, 501, 200 to OPTIONS):
   // status line, copied headers, optional extra header lines (CRLF-terminated), Content-Length.
   std::size_t Simple(const sip::Message& req, const net::Endpoint& peer, uint16_t status,
-                     std::string_view reason, std::string_view extra, char* out,
-                     std::size_t cap);
+                     std::string_view reason, std::string_view extra, char* out, std::size_t cap);
 
  private:
   struct Impl;

@@ -151,9 +151,10 @@ enum class Scanner : uint8_t { kScalar, kSse2, kAvx2 };
 // Returns kOk with msg filled; kKeepalive when the input starts with CRLFs (datagram: only
 // CRLFs, all consumed; stream: a complete "\r\n\r\n" ping, or a "\r\n" pong followed by
 // something other than CR; msg.size says how many bytes to consume); kIncomplete on a stream
-// that does not yet hold a whole message (including a lone "\r\n", which may be half a ping); kMessageTooLarge when the message (or, on a
-// stream, the bytes needed) exceeds `max_size`; otherwise the syntax or framing error, with
-// msg.error_offset set. On error the other fields of msg are unspecified.
+// that does not yet hold a whole message (including a lone "\r\n", which may be half a ping);
+// kMessageTooLarge when the message (or, on a stream, the bytes needed) exceeds `max_size`;
+// otherwise the syntax or framing error, with msg.error_offset set. On error the other fields of
+// msg are unspecified.
 ParseError Tokenize(PaddedView in, Framing framing, Message& msg,
                     std::size_t max_size = kMaxMessageSize, Scanner scanner = DefaultScanner());
 

@@ -1,11 +1,11 @@
 // SipHash against the reference vectors: the 2-4 variant with the reference key over
 // 0..63-byte inputs (same code, more rounds), and published SipHash-1-3 digests.
+#include "sipfront/base/hash.h"
+
 #include <cstdint>
 #include <string>
 
 #include <gtest/gtest.h>
-
-#include "sipfront/base/hash.h"
 
 namespace sipfront {
 namespace {

@@ -1,6 +1,8 @@
 // SpscRing: records come out in order and intact, padding records at the wrap are skipped,
 // a full ring refuses instead of overwriting, nothing is visible before Commit, and a
 // producer and consumer on two threads exchange a bounded stream without loss or corruption.
+#include "sipfront/core/spsc_ring.h"
+
 #include <atomic>
 #include <cstring>
 #include <string>
@@ -8,8 +10,6 @@
 #include <vector>
 
 #include <gtest/gtest.h>
-
-#include "sipfront/core/spsc_ring.h"
 
 namespace sipfront::core {
 namespace {
