@@ -33,7 +33,9 @@ std::size_t Endpoint::FormatHost(char* out) const {
   if (IsV4()) {
     // Every response carries the source address (Via received): glibc's inet_ntop goes
     // through sprintf, ~40x the cost of this.
-    return FormatIPv4(addr.v4.sin_addr.s_addr, out);
+    const std::size_t n = FormatIPv4(addr.v4.sin_addr.s_addr, out);
+    out[n] = '\0';
+    return n;
   }
   if (IsV6()) {
     r = inet_ntop(AF_INET6, &addr.v6.sin6_addr, out, INET6_ADDRSTRLEN);

@@ -249,13 +249,16 @@ uint32_t BindingTable::ProbeStart(uint64_t hash) const {
 
 std::string_view BindingTable::UserOf(uint32_t aor) const {
   const Aor& a = aors_[aor];
-  if (a.user_len <= kInlineUser) {
-    return {a.user, a.user_len};
+  const uint8_t len = a.user_len;  // read once: a reader may race the owner
+  if (len <= kInlineUser) {
+    return {a.user, len};
   }
-  if (a.user_ref >= arena_units_) {
+  const uint32_t ref = a.user_ref;
+  if (ref >= arena_units_ ||
+      static_cast<std::size_t>(arena_units_ - ref) * kUnit < sizeof(ExtHeader) + len) {
     return {};  // torn read
   }
-  return {ArenaPtr(a.user_ref) + sizeof(ExtHeader), a.user_len};
+  return {ArenaPtr(ref) + sizeof(ExtHeader), len};
 }
 
 bool BindingTable::AorEquals(uint32_t aor, const AorKey& key) const {
@@ -658,41 +661,61 @@ bool BindingTable::Matches(uint32_t b, const sip::Uri& contact, std::string_view
 }
 
 void BindingTable::Decode(uint32_t b, BindingCopy& out) const {
-  const Binding& x = bindings_[b];
+  // Readers may decode while the owner rewrites this binding (the seqlock makes them retry
+  // afterwards): decode from one snapshot of the record, and bound every length and index in
+  // it, so a torn copy cannot read outside the table's memory.
+  Binding x;
+  std::memcpy(&x, &bindings_[b], sizeof(x));
   ExtHeader h{0, 0, 0, 0};
   const char* ext = nullptr;
+  const char* ext_end = nullptr;
   if (x.ext != kNil && x.ext < arena_units_) {
-    ext = ArenaPtr(x.ext);
-    std::memcpy(&h, ext, sizeof(h));
-    ext += sizeof(h);
+    const char* start = ArenaPtr(x.ext);
+    std::memcpy(&h, start, sizeof(h));
+    const std::size_t room = static_cast<std::size_t>(arena_units_ - x.ext) * kUnit;
+    const std::size_t size = h.size_class < kClasses ? kClassBytes[h.size_class] : 0;
+    ext_end = start + (size < room ? size : room);
+    ext = start + sizeof(h) <= ext_end ? start + sizeof(h) : nullptr;
   }
+  auto take = [&ext, &ext_end](std::size_t n) -> const char* {
+    if (ext == nullptr || static_cast<std::size_t>(ext_end - ext) < n) {
+      ext = nullptr;
+      return nullptr;
+    }
+    const char* p = ext;
+    ext += n;
+    return p;
+  };
   out.source = net::Endpoint{};
-  if ((x.flags & kSourceV6) != 0 && ext != nullptr) {
+  const char* v6 = (x.flags & kSourceV6) != 0 ? take(16) : nullptr;
+  if (v6 != nullptr) {
     out.source.addr.v6.sin6_family = AF_INET6;
-    std::memcpy(&out.source.addr.v6.sin6_addr, ext, 16);
+    std::memcpy(&out.source.addr.v6.sin6_addr, v6, 16);
     out.source.len = sizeof(sockaddr_in6);
-    ext += 16;
   } else {
     out.source.addr.v4.sin_family = AF_INET;
     out.source.addr.v4.sin_addr.s_addr = x.source_ip4;
     out.source.len = sizeof(sockaddr_in);
   }
   out.source.set_port(x.source_port);
+  out.contact_len = 0;
   if ((x.flags & kCompactContact) != 0) {
-    out.contact_len = static_cast<uint16_t>(RenderCompact(
-        UserOf(x.aor), x.contact_ip4, x.contact_port, x.contact_transport, out.contact));
-  } else {
-    const std::size_t n = h.contact_len < kMaxContactLength ? h.contact_len : kMaxContactLength;
-    if (ext != nullptr) {
-      std::memcpy(out.contact, ext, n);
-      ext += h.contact_len;
+    if (x.aor < options_.aor_capacity) {
+      out.contact_len = static_cast<uint16_t>(RenderCompact(
+          UserOf(x.aor), x.contact_ip4, x.contact_port, x.contact_transport, out.contact));
     }
-    out.contact_len = static_cast<uint16_t>(ext != nullptr ? n : 0);
+  } else if (h.contact_len <= kMaxContactLength) {
+    if (const char* c = take(h.contact_len); c != nullptr) {
+      std::memcpy(out.contact, c, h.contact_len);
+      out.contact_len = h.contact_len;
+    }
   }
   out.instance_len = 0;
-  if ((x.flags & kHasInstance) != 0 && ext != nullptr) {
-    out.instance_len = h.instance_len;
-    std::memcpy(out.instance, ext, h.instance_len);
+  if ((x.flags & kHasInstance) != 0) {
+    if (const char* i = take(h.instance_len); i != nullptr) {
+      std::memcpy(out.instance, i, h.instance_len);
+      out.instance_len = h.instance_len;
+    }
   }
   out.reg_id = x.reg_id == kRegIdInExt ? h.reg_id : x.reg_id;
   out.q = x.q;

@@ -9,6 +9,9 @@
 namespace sipfront::sip {
 
 void ResponseWriter::Append(std::string_view bytes) {
+  if (bytes.empty()) {
+    return;  // also keeps a null data() away from memcpy
+  }
   if (overflow_ || cap_ - len_ < bytes.size()) {
     overflow_ = true;
     return;
