@@ -17,8 +17,8 @@ namespace {
 // A REGISTER handed to the shard's owner: the packet source, then the datagram.
 struct ForwardHeader {
   net::Endpoint peer;
-  uint32_t length;
-  uint32_t reserved;
+  uint32_t length = 0;
+  uint32_t reserved = 0;
 };
 
 // How long an idle worker sleeps in Poll(): short enough for the one-second expiry tick.
@@ -283,7 +283,7 @@ void WorkerGroup::Run(Worker& w) {
       SpscRing& ring = *rings_[from * n_workers + w.index];
       bool popped = false;
       for (PaddedView rec = ring.Front(); rec.data() != nullptr; rec = ring.Front()) {
-        ForwardHeader h;
+        ForwardHeader h{};
         std::memcpy(&h, rec.data(), sizeof(h));
         const PaddedView datagram(rec.data() + sizeof(h), h.length, rec.capacity() - sizeof(h));
         ++c.forwarded_in;

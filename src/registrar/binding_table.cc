@@ -162,9 +162,9 @@ bool Compactable(const sip::Uri& u, std::string_view aor_user, uint32_t& ip, uin
       return false;
     }
     const std::string_view value = u.params.substr(kPrefix.size());
-    for (uint8_t t = 1; t < std::size(kTransportParams); ++t) {
+    for (std::size_t t = 1; t < std::size(kTransportParams); ++t) {
       if (IEquals(value, kTransportParams[t])) {
-        transport = value[0] >= 'a' ? t : static_cast<uint8_t>(t | kUpperCase);
+        transport = static_cast<uint8_t>(value[0] >= 'a' ? t : t | kUpperCase);
       }
     }
     if (transport == 0) {
@@ -664,7 +664,7 @@ void BindingTable::Decode(uint32_t b, BindingCopy& out) const {
   // Readers may decode while the owner rewrites this binding (the seqlock makes them retry
   // afterwards): decode from one snapshot of the record, and bound every length and index in
   // it, so a torn copy cannot read outside the table's memory.
-  Binding x;
+  Binding x;  // NOLINT(cppcoreguidelines-pro-type-member-init): filled by memcpy below
   std::memcpy(&x, &bindings_[b], sizeof(x));
   ExtHeader h{0, 0, 0, 0};
   const char* ext = nullptr;

@@ -102,18 +102,18 @@ struct Registrar::Impl {
   explicit Impl(const RegistrarContext& c) : ctx(c) {}
 
   struct Plan {
-    uint32_t existing;  // matching binding, kNil when new
-    uint32_t expires;   // effective seconds (0: remove)
-    bool skip;          // superseded by a later equivalent contact in the same request
+    uint32_t existing = kNil;  // matching binding, kNil when new
+    uint32_t expires = 0;      // effective seconds (0: remove)
+    bool skip = false;         // superseded by a later equivalent contact in the same request
     BindingData data;
   };
 
   RegistrarContext ctx;
   auth::DigestVerifier verifier;
   uint64_t date_second = 0;
-  char date[sip::kDateLength];
+  char date[sip::kDateLength] = {};
   Plan plans[sip::kMaxRegisterContacts];
-  uint32_t drops[sip::kMaxRegisterContacts + 1024];
+  uint32_t drops[sip::kMaxRegisterContacts + 1024] = {};
   BindingCopy copy;
 
   [[nodiscard]] const char* Date(uint64_t now) {

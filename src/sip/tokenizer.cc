@@ -30,7 +30,7 @@ Scanner DetectScanner() {
 #endif
 }
 
-const Scanner kDetected = DetectScanner();
+const Scanner detected_scanner = DetectScanner();
 
 internal::ScanLinesFn KernelFor(Scanner s) {
 #if defined(__x86_64__)
@@ -307,13 +307,13 @@ Method ClassifyMethod(std::string_view t) {
 
 bool ScannerSupported(Scanner s) {
 #if defined(__x86_64__)
-  return s != Scanner::kAvx2 || kDetected == Scanner::kAvx2;
+  return s != Scanner::kAvx2 || detected_scanner == Scanner::kAvx2;
 #else
   return s == Scanner::kScalar;
 #endif
 }
 
-Scanner DefaultScanner() { return kDetected; }
+Scanner DefaultScanner() { return detected_scanner; }
 
 std::string_view ScannerName(Scanner s) {
   switch (s) {

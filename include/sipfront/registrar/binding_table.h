@@ -210,8 +210,8 @@ class BindingTable {
   uint32_t high_binding_ = 0;
   uint32_t arena_top_;  // bump pointer, 16-byte units
   uint32_t arena_units_;
-  uint32_t arena_free_[6];        // free-list heads per size class 32..1024
-  uint32_t arena_free_count_[6];  // chunks on each free list
+  uint32_t arena_free_[6] = {};        // free-list heads per size class 32..1024
+  uint32_t arena_free_count_[6] = {};  // chunks on each free list
   uint32_t* wheel_;
   uint32_t wheel_mask_;
   uint32_t wheel_now_;  // last second the wheel was advanced to
