@@ -302,8 +302,9 @@ uint32_t BindingTable::CreateAor(const AorKey& key) {
   uint32_t aor = free_aor_;
   if (aor != kNil) {
     free_aor_ = aors_[aor].user_ref;
-  } else if (counters_.aors < options_.aor_capacity && high_aor_ < options_.aor_capacity) {
-    aor = high_aor_++;
+  } else if (high_aor_.load(std::memory_order_relaxed) < options_.aor_capacity) {
+    aor = high_aor_.load(std::memory_order_relaxed);
+    high_aor_.store(aor + 1, std::memory_order_release);
   } else {
     if (user_ref != kNil) {
       ArenaFree(user_ref);
@@ -759,6 +760,39 @@ uint32_t BindingTable::Lookup(const AorKey& key, BindingCopy* out, uint32_t max)
     std::atomic_thread_fence(std::memory_order_acquire);
     if (version_.load(std::memory_order_relaxed) == v1) {
       return n;
+    }
+  }
+}
+
+bool BindingTable::ReadAor(uint32_t aor, char* user_out, AorView& view, BindingCopy* scratch,
+                           uint32_t max) const {
+  while (true) {
+    const uint64_t v1 = version_.load(std::memory_order_acquire);
+    if ((v1 & 1) != 0) {
+      continue;
+    }
+    Aor a;  // NOLINT(cppcoreguidelines-pro-type-member-init): filled by memcpy below
+    std::memcpy(&a, &aors_[aor], sizeof(a));
+    bool live = a.hash != 0 && a.count != 0;
+    uint32_t n = 0;
+    if (live) {
+      const std::string_view user = UserOf(aor);
+      const std::size_t len = user.size() < kMaxUserLength ? user.size() : kMaxUserLength;
+      std::memcpy(user_out, user.data(), len);
+      view.user = std::string_view(user_out, len);
+      view.domain = a.domain;
+      uint32_t b = a.first;
+      for (uint32_t steps = 0;
+           b != kNil && b < options_.binding_capacity && n < max && steps < 1024; ++steps) {
+        Decode(b, scratch[n++]);
+        b = bindings_[b].next;
+      }
+    }
+    std::atomic_thread_fence(std::memory_order_acquire);
+    if (version_.load(std::memory_order_relaxed) == v1) {
+      view.bindings = scratch;
+      view.count = n;
+      return live && n != 0;
     }
   }
 }

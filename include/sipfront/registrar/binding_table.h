@@ -177,6 +177,20 @@ class BindingTable {
   // Lock-free: retries while the writer is inside BeginWrite/EndWrite.
   uint32_t Lookup(const AorKey& key, BindingCopy* out, uint32_t max) const;
 
+  // One live AOR as ForEachAor delivers it: views into reader-side storage, valid during the
+  // callback only.
+  struct AorView {
+    uint16_t domain;
+    std::string_view user;
+    const BindingCopy* bindings;
+    uint32_t count;
+  };
+  // Calls f(const AorView&) for every live AOR (snapshots). Each AOR is read consistently
+  // under the seqlock; changes made while the walk runs may or may not be seen. `scratch`
+  // holds `max` copies (an AOR with more bindings is cut at `max`). Returns the AORs visited.
+  template <class F>
+  uint64_t ForEachAor(F&& f, BindingCopy* scratch, uint32_t max) const;
+
  private:
   struct Aor;
   struct Binding;
@@ -197,6 +211,9 @@ class BindingTable {
   const char* ArenaPtr(uint32_t ref) const;
   uint32_t ExpireSlot(uint32_t now);
   void RemoveExpired(uint32_t b);
+  // Reads AOR `aor` consistently into `user_out`/`scratch`; false when it is free.
+  bool ReadAor(uint32_t aor, char* user_out, AorView& view, BindingCopy* scratch,
+               uint32_t max) const;
 
   TableOptions options_;
   uint32_t index_slots_;
@@ -206,7 +223,7 @@ class BindingTable {
   char* arena_;
   uint32_t free_aor_;
   uint32_t free_binding_;
-  uint32_t high_aor_ = 0;  // records below these have been used at least once
+  std::atomic<uint32_t> high_aor_{0};  // records below these have been used at least once
   uint32_t high_binding_ = 0;
   uint32_t arena_top_;  // bump pointer, 16-byte units
   uint32_t arena_units_;
@@ -241,6 +258,21 @@ uint32_t BindingTable::Expire(uint32_t now, F&& on_expire) {
     }
   }
   return n;
+}
+
+template <class F>
+uint64_t BindingTable::ForEachAor(F&& f, BindingCopy* scratch, uint32_t max) const {
+  const uint32_t high = high_aor_.load(std::memory_order_acquire);
+  char user[kMaxUserLength];
+  uint64_t visited = 0;
+  for (uint32_t aor = 0; aor < high; ++aor) {
+    AorView view{};
+    if (ReadAor(aor, user, view, scratch, max)) {
+      f(static_cast<const AorView&>(view));
+      ++visited;
+    }
+  }
+  return visited;
 }
 
 }  // namespace sipfront::registrar

@@ -5,6 +5,7 @@
 
 #include <atomic>
 #include <cstring>
+#include <map>
 #include <set>
 #include <string>
 #include <thread>
@@ -349,6 +350,51 @@ TEST(BindingTableTest, LockFreeReadersNeverSeeATornState) {
   reader.join();
   EXPECT_GT(reads.load(), 0u);
   EXPECT_EQ(torn.load(), 0u);
+}
+
+// Snapshots walk the table with ForEachAor: every live AOR once, with all its bindings;
+// removed AORs (freed records) are skipped.
+TEST(BindingTableTest, ForEachAorVisitsEveryLiveAorOnce) {
+  BindingTable t(Small(256));
+  std::map<std::string, uint32_t> expected;
+  for (uint32_t i = 0; i < 60; ++i) {
+    const std::string user = i % 7 == 0 ? "a-user-name-longer-than-inline-" + std::to_string(i)
+                                        : "u" + std::to_string(i);
+    const uint32_t aor = t.CreateAor(Key(user, 1000 + i, static_cast<uint16_t>(i % 3)));
+    ASSERT_NE(aor, kNil);
+    for (uint32_t k = 0; k <= i % 3; ++k) {
+      ContactSpec c{.uri = "sip:" + user + "@192.0.2." + std::to_string(k + 1) +
+                           (k == 2 ? ";ob" : "")};
+      ASSERT_NE(t.Insert(aor, c.Data(), 1), kNil);
+    }
+    expected[std::to_string(i % 3) + "/" + user] = i % 3 + 1;
+  }
+  // Free a few: their records must not show up.
+  for (uint32_t i = 0; i < 60; i += 5) {
+    const std::string user = i % 7 == 0 ? "a-user-name-longer-than-inline-" + std::to_string(i)
+                                        : "u" + std::to_string(i);
+    const uint32_t aor = t.FindAor(Key(user, 1000 + i, static_cast<uint16_t>(i % 3)));
+    while (t.First(aor) != kNil) {
+      t.Remove(t.First(aor));
+    }
+    t.RemoveAorIfEmpty(aor);
+    expected.erase(std::to_string(i % 3) + "/" + user);
+  }
+  std::vector<BindingCopy> scratch(16);
+  std::map<std::string, uint32_t> seen;
+  const uint64_t visited = t.ForEachAor(
+      [&](const BindingTable::AorView& v) {
+        const std::string key = std::to_string(v.domain) + "/" + std::string(v.user);
+        EXPECT_EQ(seen.count(key), 0u) << key;
+        seen[key] = v.count;
+        for (uint32_t k = 0; k < v.count; ++k) {
+          EXPECT_EQ(v.bindings[k].contact_view().substr(0, 4 + v.user.size()),
+                    "sip:" + std::string(v.user));
+        }
+      },
+      scratch.data(), 16);
+  EXPECT_EQ(visited, expected.size());
+  EXPECT_EQ(seen, expected);
 }
 
 TEST(BindingTableTest, RecordsHaveTheirDocumentedSizes) {
