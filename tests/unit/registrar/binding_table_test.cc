@@ -304,7 +304,8 @@ TEST(BindingTableTest, LockFreeReadersNeverSeeATornState) {
   BindingTable t(Small(64));
   const AorKey key = Key("alice", 99);
   uint32_t aor = t.CreateAor(key);
-  ContactSpec a{.uri = "sip:alice@192.0.2.1:5060", .cseq = 1};
+  // The initial state obeys the invariant the reader checks: expires_at == cseq + 1000.
+  ContactSpec a{.uri = "sip:alice@192.0.2.1:5060", .expires_at = 1001, .cseq = 1};
   ContactSpec b{.uri = "sip:alice-second-device@host.example.com;ob", .cseq = 1};
   ASSERT_NE(t.Insert(aor, a.Data(), 1), kNil);
   std::atomic<bool> done{false};
