@@ -102,6 +102,9 @@ absl::StatusOr<UniqueFd> OpenSocket(const BackendOptions& o, Endpoint& local) {
   if (::setsockopt(fd.get(), SOL_SOCKET, SO_REUSEPORT, &one, sizeof(one)) != 0) {
     return ErrnoError("setsockopt(SO_REUSEPORT)", errno);
   }
+  // Kernel receive timestamps: how long a datagram waited tells a worker it is behind (the
+  // registration storm guard). Best effort: without them rx_ns stays 0.
+  (void)::setsockopt(fd.get(), SOL_SOCKET, SO_TIMESTAMPNS, &one, sizeof(one));
   if (family == AF_INET6 &&
       ::setsockopt(fd.get(), IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof(one)) != 0) {
     return ErrnoError("setsockopt(IPV6_V6ONLY)", errno);

@@ -165,8 +165,9 @@ class MmsgBackend final : public Backend {
       h.msg_namelen = sizeof(rx_peer_[i].addr);
       h.msg_iov = &rx_iov_[i];
       h.msg_iovlen = 1;
-      h.msg_control = nullptr;
-      h.msg_controllen = 0;
+      // Control messages (the receive timestamp) go in the slot's headroom.
+      h.msg_control = rx_area_.data() + i * rx_slot_size_;
+      h.msg_controllen = kRxHeadroom;
       h.msg_flags = 0;
     }
     const int r =
@@ -182,6 +183,16 @@ class MmsgBackend final : public Backend {
                           rx_slot_size_ - kRxHeadroom);
       p.truncated = (h.msg_flags & MSG_TRUNC) != 0;
       SetPeer(p.peer, &rx_peer_[i].addr, h.msg_namelen);
+      p.rx_ns = 0;
+      for (const cmsghdr* c = CMSG_FIRSTHDR(&h); c != nullptr;
+           c = CMSG_NXTHDR(const_cast<msghdr*>(&h), const_cast<cmsghdr*>(c))) {
+        if (c->cmsg_level == SOL_SOCKET && c->cmsg_type == SCM_TIMESTAMPNS) {
+          timespec ts;
+          std::memcpy(&ts, CMSG_DATA(c), sizeof(ts));
+          p.rx_ns =
+              static_cast<uint64_t>(ts.tv_sec) * 1000000000u + static_cast<uint64_t>(ts.tv_nsec);
+        }
+      }
       counters_.rx_truncated += p.truncated ? 1 : 0;
     }
     counters_.rx_packets += n;

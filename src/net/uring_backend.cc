@@ -37,11 +37,14 @@ constexpr std::size_t kSqEntries = 256;
 // CQEs looked at per io_uring_peek_batch_cqe call (liburing's example uses the same order).
 constexpr unsigned kCqeBatch = 64;
 
-// Name room in the recvmsg header: the kernel writes io_uring_recvmsg_out (16 bytes) and then
-// msg_namelen bytes of source address; 48 puts the payload at kRxHeadroom, cache-line aligned.
-constexpr socklen_t kNameRoom = kRxHeadroom - sizeof(io_uring_recvmsg_out);
+// The recvmsg header in each slot: io_uring_recvmsg_out (16 bytes), msg_namelen bytes of source
+// address (48), msg_controllen bytes of control messages (64: one SCM_TIMESTAMPNS needs 32);
+// the payload then starts at kRxHeadroom, cache-line aligned.
+constexpr socklen_t kNameRoom = 48;
+constexpr std::size_t kControlRoom = kRxHeadroom - sizeof(io_uring_recvmsg_out) - kNameRoom;
 static_assert(sizeof(io_uring_recvmsg_out) == 16);
 static_assert(kNameRoom >= sizeof(sockaddr_in6));
+static_assert(kControlRoom >= CMSG_SPACE(sizeof(timespec)));
 
 absl::Status UringError(const char* what, int err) {
   return absl::UnavailableError(absl::StrCat(what, ": ", strerrordesc_np(err)));
@@ -159,6 +162,7 @@ class UringBackend final : public Backend {
         tx_(options.tx_slots),
         free_(options.tx_slots) {
     recv_msg_.msg_namelen = kNameRoom;
+    recv_msg_.msg_controllen = kControlRoom;
   }
 
   ~UringBackend() override {
@@ -505,6 +509,16 @@ class UringBackend final : public Backend {
     pkt.truncated = (o->flags & MSG_TRUNC) != 0;
     counters_.rx_truncated += pkt.truncated ? 1 : 0;
     SetPeer(pkt.peer, io_uring_recvmsg_name(o), o->namelen < kNameRoom ? o->namelen : kNameRoom);
+    pkt.rx_ns = 0;
+    for (cmsghdr* c = io_uring_recvmsg_cmsg_firsthdr(o, &recv_msg_); c != nullptr;
+         c = io_uring_recvmsg_cmsg_nexthdr(o, &recv_msg_, c)) {
+      if (c->cmsg_level == SOL_SOCKET && c->cmsg_type == SCM_TIMESTAMPNS) {
+        timespec ts;
+        std::memcpy(&ts, CMSG_DATA(c), sizeof(ts));
+        pkt.rx_ns =
+            static_cast<uint64_t>(ts.tv_sec) * 1000000000u + static_cast<uint64_t>(ts.tv_nsec);
+      }
+    }
     lent_[nlent_++] = bid;
     return true;
   }

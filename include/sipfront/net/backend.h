@@ -36,15 +36,16 @@ namespace sipfront::net {
 inline constexpr std::size_t kMaxBurst = 32;
 
 // Bytes at the start of every receive slot reserved for the kernel's recvmsg header
-// (io_uring_recvmsg_out + source address); the payload starts 64-byte aligned after it. The
-// largest datagram a slot holds whole is rx_slot_size - kRxHeadroom - kPadding, in both
-// backends.
-inline constexpr std::size_t kRxHeadroom = 64;
+// (io_uring_recvmsg_out, source address, and the receive-timestamp control message); the
+// payload starts 64-byte aligned after it. The largest datagram a slot holds whole is
+// rx_slot_size - kRxHeadroom - kPadding, in both backends.
+inline constexpr std::size_t kRxHeadroom = 128;
 
 struct RxPacket {
   PaddedView data;  // the datagram
   Endpoint peer;    // where it came from
   bool truncated;   // larger than a receive slot: data holds only the first bytes (drop it)
+  uint64_t rx_ns;   // when the kernel received it (SO_TIMESTAMPNS, CLOCK_REALTIME ns); 0: unknown
 };
 
 struct TxBuffer {

@@ -298,6 +298,34 @@ TEST_P(BackendTest, CountsFailedSendsAndKeepsGoing) {
   EXPECT_EQ(b->counters().tx_packets, 1u);
 }
 
+// Every datagram carries the kernel's receive time (SO_TIMESTAMPNS): the storm guard measures
+// how long datagrams waited from it.
+TEST_P(BackendTest, StampsReceivedDatagramsWithTheKernelReceiveTime) {
+  BackendPtr b = Make(SmallOptions());
+  ASSERT_NE(b, nullptr);
+  Client client;
+  RxPacket pkts[kMaxBurst];
+  EXPECT_EQ(b->Poll(pkts, kMaxBurst, 0), 0u);
+  timespec before;
+  clock_gettime(CLOCK_REALTIME, &before);
+  for (uint32_t s = 0; s < 10; ++s) {
+    ASSERT_TRUE(client.SendTo(b->local(), Payload(s, 64)));
+  }
+  // Let them wait in the kernel a measurable time before they are received.
+  std::this_thread::sleep_for(std::chrono::milliseconds(30));
+  std::vector<uint64_t> stamps;
+  Pump(*b, 10, [&](const RxPacket& p) { stamps.push_back(p.rx_ns); });
+  timespec after;
+  clock_gettime(CLOCK_REALTIME, &after);
+  const uint64_t lo = static_cast<uint64_t>(before.tv_sec) * 1000000000u + before.tv_nsec;
+  const uint64_t hi = static_cast<uint64_t>(after.tv_sec) * 1000000000u + after.tv_nsec;
+  ASSERT_EQ(stamps.size(), 10u);
+  for (uint64_t t : stamps) {
+    EXPECT_GE(t, lo);
+    EXPECT_LE(t + 25000000u, hi) << "received at least ~25 ms before Poll returned it";
+  }
+}
+
 TEST_P(BackendTest, PollTimesOutWithNothingToDo) {
   BackendPtr b = Make(SmallOptions());
   ASSERT_NE(b, nullptr);
