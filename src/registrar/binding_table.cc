@@ -728,6 +728,8 @@ void BindingTable::Decode(uint32_t b, BindingCopy& out) const {
 }
 
 void BindingTable::Copy(uint32_t b, BindingCopy& out) const { Decode(b, out); }
+uint32_t BindingTable::AorOfBinding(uint32_t b) const { return bindings_[b].aor; }
+uint16_t BindingTable::DomainOf(uint32_t aor) const { return aors_[aor].domain; }
 
 // ---- seqlock ----
 

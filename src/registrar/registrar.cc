@@ -5,14 +5,14 @@
 #include <cstring>
 
 #include "sipfront/base/check.h"
+#include "sipfront/registrar/journal.h"
 #include "sipfront/sip/response_writer.h"
 
 namespace sipfront::registrar {
 namespace {
 
-struct OutcomeInfo {
-  std::string_view name;
-};
+// Worst-case journal bytes of one binding change (registrar/journal.h framing and limits).
+constexpr std::size_t kMaxJournalBytes = kMaxJournalRecord;
 
 constexpr std::array<std::string_view, kOutcomeCount> kOutcomeNames = {
     "registered",
@@ -34,7 +34,11 @@ constexpr std::array<std::string_view, kOutcomeCount> kOutcomeNames = {
     "out_of_order",
     "too_many_contacts",
     "table_full",
+    "journal_busy",
+    "overloaded",
 };
+static_assert(kOutcomeNames[static_cast<std::size_t>(Outcome::kOverloaded)] == "overloaded",
+              "kOutcomeNames must follow Outcome");
 
 char Lower(char c) { return c >= 'A' && c <= 'Z' ? static_cast<char>(c + 32) : c; }
 
@@ -109,6 +113,7 @@ struct Registrar::Impl {
   };
 
   RegistrarContext ctx;
+  ChangeSink* sink = nullptr;
   auth::DigestVerifier verifier;
   uint64_t date_second = 0;
   char date[sip::kDateLength] = {};
@@ -176,6 +181,8 @@ struct Registrar::Impl {
 
 Registrar::Registrar(const RegistrarContext& ctx) : impl_(std::make_unique<Impl>(ctx)) {}
 Registrar::~Registrar() = default;
+
+void Registrar::set_sink(ChangeSink* sink) { impl_->sink = sink; }
 
 bool Registrar::AorOf(const sip::RegisterFields& reg, uint16_t domain, char* storage,
                       AorKey& key) const {
@@ -365,6 +372,9 @@ std::size_t Registrar::Apply(BindingTable& table, const sip::Message& req,
     w.Append(extra);
     return w.Finish();
   };
+  auto busy = [&]() {
+    return fail(Outcome::kJournalBusy, 503, "Service Unavailable", "Retry-After: 1\r\n");
+  };
   // The 200 lists every current binding with its remaining time (RFC 3261 §10.3 step 8).
   auto ok = [&](Outcome o, uint32_t aor) {
     outcome = o;
@@ -429,8 +439,14 @@ std::size_t Registrar::Apply(BindingTable& table, const sip::Message& req,
         return fail(Outcome::kOutOfOrder, 500, "Out Of Order Request");
       }
     }
+    if (m.sink != nullptr && !m.sink->Reserve(table.BindingCount(aor) * kMaxJournalBytes)) {
+      return busy();
+    }
     table.BeginWrite();
     for (uint32_t b = table.First(aor); b != kNil; b = table.First(aor)) {
+      if (m.sink != nullptr) {
+        m.sink->OnRemove(table, key, b);
+      }
       table.Remove(b);
     }
     table.RemoveAorIfEmpty(aor);
@@ -538,12 +554,20 @@ std::size_t Registrar::Apply(BindingTable& table, const sip::Message& req,
                 std::string_view(extra, 13 + x.size()));
   }
 
+  if (m.sink != nullptr && !m.sink->Reserve((drop_count + n) * kMaxJournalBytes)) {
+    return busy();
+  }
+
+  ChangeSink* sink = m.sink;
   table.BeginWrite();
   if (new_aors != 0) {
     aor = table.CreateAor(key);
     SIPFRONT_CHECK(aor != kNil);  // CanApply said there is room
   }
   for (uint32_t i = 0; i < drop_count; ++i) {
+    if (sink != nullptr) {
+      sink->OnRemove(table, key, m.drops[i]);
+    }
     table.Remove(m.drops[i]);
   }
   for (uint8_t i = 0; i < n; ++i) {
@@ -553,12 +577,22 @@ std::size_t Registrar::Apply(BindingTable& table, const sip::Message& req,
     }
     if (p.existing != kNil) {
       if (p.expires == 0) {
+        if (sink != nullptr) {
+          sink->OnRemove(table, key, p.existing);
+        }
         table.Remove(p.existing);
       } else {
         SIPFRONT_CHECK(table.Update(p.existing, p.data, mono_now));
+        if (sink != nullptr) {
+          sink->OnSet(table, key, p.existing);
+        }
       }
     } else if (p.expires != 0) {
-      SIPFRONT_CHECK(table.Insert(aor, p.data, mono_now) != kNil);
+      const uint32_t b = table.Insert(aor, p.data, mono_now);
+      SIPFRONT_CHECK(b != kNil);
+      if (sink != nullptr) {
+        sink->OnSet(table, key, b);
+      }
     }
   }
   if (aor != kNil) {

@@ -140,6 +140,10 @@ class BindingTable {
                              uint32_t reg_id) const;
   // Copies binding `b` (for responses, journals and tests).
   void Copy(uint32_t b, BindingCopy& out) const;
+  // The AOR a binding belongs to, and that AOR's domain id and user (writer side).
+  [[nodiscard]] uint32_t AorOfBinding(uint32_t b) const;
+  [[nodiscard]] uint16_t DomainOf(uint32_t aor) const;
+  [[nodiscard]] std::string_view User(uint32_t aor) const { return UserOf(aor); }
 
   // Mutations. Insert returns kNil and Update false when the table or the arena is full
   // (nothing changed then). `now` is the monotonic second recorded as the update time.

@@ -90,6 +90,8 @@ enum class Outcome : uint8_t {
   kOutOfOrder,         // 500: same Call-ID, CSeq not higher
   kTooManyContacts,    // 403: more than max_contacts and policy "reject"
   kTableFull,          // 503
+  kJournalBusy,        // 503: the journal cannot take the change yet (disk slower than changes)
+  kOverloaded,         // 503: shed by the registration storm guard
   kCount,
 };
 inline constexpr std::size_t kOutcomeCount = static_cast<std::size_t>(Outcome::kCount);
@@ -112,6 +114,21 @@ struct AdmitResult {
   std::size_t response;  // bytes written to the buffer when !apply (0: did not fit)
 };
 
+// Told about every binding change Apply() makes, inside its write section, so the change can
+// be journaled (registrar/journal.h). Called on the shard owner's thread.
+class ChangeSink {
+ public:
+  virtual ~ChangeSink() = default;
+  // Whether `bytes` more journal bytes can be taken now; Apply() asks before changing
+  // anything and answers 503 when not.
+  virtual bool Reserve(std::size_t bytes) = 0;
+  // Binding `b` of `key` was inserted or updated.
+  virtual void OnSet(const BindingTable& table, const AorKey& key, uint32_t b) = 0;
+  // Binding `b` of `key` is about to be removed by a REGISTER (expires 0, Contact *, or
+  // replaced as the oldest).
+  virtual void OnRemove(const BindingTable& table, const AorKey& key, uint32_t b) = 0;
+};
+
 class Registrar {
  public:
   explicit Registrar(const RegistrarContext& ctx);
@@ -130,6 +147,9 @@ class Registrar {
   std::size_t Apply(BindingTable& table, const sip::Message& req, const sip::RegisterFields& reg,
                     const net::Endpoint& peer, uint32_t mono_now, uint64_t wall_now, char* out,
                     std::size_t cap, Outcome& outcome);
+
+  // Where Apply() reports changes (nullptr: nowhere). Not owned.
+  void set_sink(ChangeSink* sink);
 
   // The AOR key of a REGISTER whose To passed Admit (user unescaped into `storage`, which
   // must hold kMaxUserLength bytes). False when the To URI has no usable user.
