@@ -293,8 +293,12 @@ struct KeySpec {
   bool required = false;
 };
 
-constexpr KeySpec kTopKeys[] = {{"listen", true}, {"workers"},  {"io"},        {"cpus"},
-                                {"max_bindings"}, {"data_dir"}, {"registrar"}, {"provisioning"}};
+constexpr KeySpec kTopKeys[] = {{"listen", true}, {"workers"},     {"io"},        {"cpus"},
+                                {"max_bindings"}, {"data_dir"},    {"registrar"}, {"journal"},
+                                {"storm"},        {"provisioning"}};
+constexpr KeySpec kStormKeys[] = {{"max_delay_ms"}, {"retry_after_min"}, {"retry_after_max"}};
+constexpr KeySpec kJournalKeys[] = {
+    {"enabled"}, {"flush_interval_ms"}, {"fsync"}, {"snapshot_interval_s"}};
 constexpr KeySpec kRegistrarKeys[] = {{"min_expires"},         {"max_expires"},
                                       {"default_expires"},     {"max_contacts_per_aor"},
                                       {"max_contacts_policy"}, {"nonce_lifetime"}};
@@ -581,6 +585,12 @@ class ConfigReader {
           if (key == "registrar") {
             return ReadRegistrar(v, path);
           }
+          if (key == "journal") {
+            return ReadJournal(v, path);
+          }
+          if (key == "storm") {
+            return ReadStorm(v, path);
+          }
           return Object(v, path, kProvisioningKeys,
                         [&](std::string_view, Path accounts_path, od::value& accounts) {
                           return Array(accounts, accounts_path,
@@ -695,6 +705,48 @@ class ConfigReader {
     spec.port = static_cast<uint16_t>(port_number);
     address.assign(reinterpret_cast<const char*>(binary), ipv6 ? sizeof(in6_addr) : 4);
     return absl::OkStatus();
+  }
+
+  absl::Status ReadStorm(od::value& v, Path path) {
+    StormConfig& st = config_.storm;
+    const char* max_at = nullptr;
+    SIPFRONT_RETURN_IF_ERROR(
+        Object(v, path, kStormKeys, [&](std::string_view key, Path key_path, od::value& e) {
+          if (key == "max_delay_ms") {
+            return Uint(e, key_path, 0, 60000, st.max_delay_ms);
+          }
+          if (key == "retry_after_min") {
+            return Uint(e, key_path, 1, 86400, st.retry_after_min);
+          }
+          max_at = At(e);
+          return Uint(e, key_path, 1, 86400, st.retry_after_max);
+        }));
+    if (st.retry_after_max < st.retry_after_min) {
+      return Error(max_at != nullptr ? max_at : At(v), Join(path, "retry_after_max"),
+                   absl::StrCat("must be at least retry_after_min (", st.retry_after_min, "), got ",
+                                st.retry_after_max));
+    }
+    return absl::OkStatus();
+  }
+
+  absl::Status ReadJournal(od::value& v, Path path) {
+    JournalConfig& j = config_.journal;
+    return Object(v, path, kJournalKeys, [&](std::string_view key, Path key_path, od::value& e) {
+      if (key == "enabled") {
+        return Bool(e, key_path, j.enabled);
+      }
+      if (key == "flush_interval_ms") {
+        return Uint(e, key_path, 1, 10000, j.flush_interval_ms);
+      }
+      if (key == "snapshot_interval_s") {
+        return Uint(e, key_path, 0, 86400, j.snapshot_interval_s);
+      }
+      constexpr std::string_view kPolicies[] = {"interval", "always", "never"};
+      std::size_t i = 0;
+      SIPFRONT_RETURN_IF_ERROR(Choice(e, key_path, kPolicies, i));
+      j.fsync = i == 0 ? FsyncMode::kInterval : i == 1 ? FsyncMode::kAlways : FsyncMode::kNever;
+      return absl::OkStatus();
+    });
   }
 
   absl::Status ReadRegistrar(od::value& v, Path path) {
@@ -1040,6 +1092,26 @@ std::string DefaultConfigJson(std::string_view password) {
     // How long a digest nonce stays fresh (10..3600).
     "nonce_lifetime": 300
   },
+
+  // Optional. Bindings survive restarts: every change is journaled under data_dir before its
+  // 200 OK goes out (a crash of the process loses nothing acknowledged; a power loss at most
+  // flush_interval_ms of changes with "fsync": "interval").
+  "journal": {
+    "enabled": true,
+    // How often the journal is fdatasync'ed (1..10000 ms) with "fsync": "interval".
+    "flush_interval_ms": 100,
+    // "interval", "always" (fdatasync before every acknowledgement) or "never" (the kernel's).
+    "fsync": "interval",
+    // Seconds between snapshots, after which older journal segments are deleted (0: only at
+    // shutdown; 0..86400).
+    "snapshot_interval_s": 300
+  },
+
+  // Optional. Registration storms (every phone re-registering after an outage): a REGISTER that
+  // waited longer than max_delay_ms in the socket is answered 503 with a Retry-After drawn from
+  // [retry_after_min, retry_after_max] seconds, so devices spread out instead of retransmitting
+  // into a queue that only grows. 0 turns it off.
+  "storm": { "max_delay_ms": 200, "retry_after_min": 30, "retry_after_max": 300 },
 
   // Optional. Accounts, their SIP domains and the users allowed to register.
   "provisioning": {

@@ -15,6 +15,9 @@
 //     "registrar": { "min_expires": 600, "max_expires": 3600, "default_expires": 3600,
 //                    "max_contacts_per_aor": 10, "max_contacts_policy": "reject",
 //                    "nonce_lifetime": 300 },
+//     "journal": { "enabled": true, "flush_interval_ms": 100, "fsync": "interval",
+//                  "snapshot_interval_s": 300 },                // interval | always | never
+//     "storm": { "max_delay_ms": 200, "retry_after_min": 30, "retry_after_max": 300 },
 //     "provisioning": { "accounts": [ {
 //         "sid": "AC…", "auth_token": "…",
 //         "credential_lists": [ { "sid": "CL…", "friendly_name": "…",
@@ -56,6 +59,23 @@ struct RegistrarConfig {
   uint32_t nonce_lifetime = 300;  // seconds a nonce stays fresh
 };
 
+enum class FsyncMode : uint8_t { kInterval, kAlways, kNever };
+
+// Durability of bindings (docs/configuration.md "journal").
+struct JournalConfig {
+  bool enabled = true;
+  uint32_t flush_interval_ms = 100;  // fdatasync period with fsync "interval" (1..10000)
+  FsyncMode fsync = FsyncMode::kInterval;
+  uint32_t snapshot_interval_s = 300;  // 0: snapshot only at shutdown (0..86400)
+};
+
+// Registration storm guard (docs/configuration.md "storm").
+struct StormConfig {
+  uint32_t max_delay_ms = 200;    // a REGISTER that waited longer is shed with 503; 0: off
+  uint32_t retry_after_min = 30;  // Retry-After drawn uniformly from [min, max] seconds
+  uint32_t retry_after_max = 300;
+};
+
 struct Credential {
   std::string username;
   std::string password;
@@ -89,6 +109,8 @@ struct Config {
   uint64_t max_bindings = 1000000;
   std::string data_dir = "var";
   RegistrarConfig registrar;
+  JournalConfig journal;
+  StormConfig storm;
   std::vector<Account> accounts;
 };
 

@@ -266,6 +266,26 @@ const std::vector<ErrorCase> kErrorCases = {
     {"nonce_lifetime above an hour", L1 R"j("registrar": {"nonce_lifetime": 3601}})j",
      "t.json:2: registrar.nonce_lifetime: expected an integer between 10 and 3600, got 3601"},
 
+    // ---- journal.
+    {"flush interval of zero", L1 R"j("journal": {"flush_interval_ms": 0}})j",
+     "t.json:2: journal.flush_interval_ms: expected an integer between 1 and 10000, got 0"},
+    {"snapshot interval above a day", L1 R"j("journal": {"snapshot_interval_s": 86401}})j",
+     "t.json:2: journal.snapshot_interval_s: expected an integer between 0 and 86400, got 86401"},
+    {"unknown fsync policy", L1 R"j("journal": {"fsync": "sometimes"}})j",
+     R"j(t.json:2: journal.fsync: expected "interval", "always" or "never", got "sometimes")j"},
+    {"enabled not a boolean", L1 R"j("journal": {"enabled": "yes"}})j",
+     R"j(t.json:2: journal.enabled: expected true or false, got "yes")j"},
+    {"misspelt journal key", L1 R"j("journal": {"fsynk": "always"}})j",
+     R"j(t.json:2: journal.fsynk: unknown key (did you mean "fsync"?))j"},
+
+    // ---- storm.
+    {"storm delay above a minute", L1 R"j("storm": {"max_delay_ms": 60001}})j",
+     "t.json:2: storm.max_delay_ms: expected an integer between 0 and 60000, got 60001"},
+    {"retry_after_min of zero", L1 R"j("storm": {"retry_after_min": 0}})j",
+     "t.json:2: storm.retry_after_min: expected an integer between 1 and 86400, got 0"},
+    {"retry window upside down", L1 R"j("storm": {"retry_after_min": 60, "retry_after_max": 30}})j",
+     "t.json:2: storm.retry_after_max: must be at least retry_after_min (60), got 30"},
+
     // ---- cpus.
     {"fewer cpus than workers", L1 R"j("workers": 2,
 "cpus": [1]})j",
@@ -457,7 +477,27 @@ TEST(ConfigTest, MinimalConfigTakesTheDefaults) {
   EXPECT_EQ(config->registrar.max_contacts_per_aor, 10u);
   EXPECT_EQ(config->registrar.max_contacts_policy, MaxContactsPolicy::kReject);
   EXPECT_EQ(config->registrar.nonce_lifetime, 300u);
+  EXPECT_TRUE(config->journal.enabled);
+  EXPECT_EQ(config->journal.flush_interval_ms, 100u);
+  EXPECT_EQ(config->journal.fsync, FsyncMode::kInterval);
+  EXPECT_EQ(config->journal.snapshot_interval_s, 300u);
+  EXPECT_EQ(config->storm.max_delay_ms, 200u);
+  EXPECT_EQ(config->storm.retry_after_min, 30u);
+  EXPECT_EQ(config->storm.retry_after_max, 300u);
   EXPECT_TRUE(config->accounts.empty());
+}
+
+TEST(ConfigTest, ReadsTheJournalSection) {
+  absl::StatusOr<Config> config = ParseConfig(
+      R"j({"listen": ["udp:127.0.0.1:5060"],
+          "journal": {"enabled": false, "flush_interval_ms": 20, "fsync": "always",
+                      "snapshot_interval_s": 0}})j",
+      "t.json");
+  ASSERT_TRUE(config.ok()) << config.status();
+  EXPECT_FALSE(config->journal.enabled);
+  EXPECT_EQ(config->journal.flush_interval_ms, 20u);
+  EXPECT_EQ(config->journal.fsync, FsyncMode::kAlways);
+  EXPECT_EQ(config->journal.snapshot_interval_s, 0u);
 }
 
 // The shape in config.h's file comment, with the "…" placeholders filled in.
