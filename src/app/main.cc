@@ -18,10 +18,14 @@
 #include <unistd.h>
 
 #include "sipfront/auth/digest.h"
+#include "sipfront/base/clock.h"
 #include "sipfront/base/hash.h"
 #include "sipfront/core/config.h"
+#include "sipfront/core/journal_writer.h"
+#include "sipfront/core/snapshots.h"
 #include "sipfront/core/worker.h"
 #include "sipfront/net/backend.h"
+#include "sipfront/registrar/persistence.h"
 #include "sipfront/registrar/registrar.h"
 
 namespace {
@@ -251,6 +255,59 @@ int main(int argc, char** argv) {
   ctx.credentials = &credentials;
   ctx.nonces = &nonces;
 
+  sipfront::core::WorkerGroupOptions wopts;
+  wopts.workers = config.workers;
+  wopts.cpus = config.cpus;
+  if (wopts.cpus.empty()) {
+    const long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
+    for (uint32_t i = 0; i < config.workers; ++i) {
+      wopts.cpus.push_back(static_cast<int>(i % (ncpu > 0 ? ncpu : 1)));
+    }
+  }
+  wopts.shards = NextPow2(config.workers * 4 < 16 ? 16 : config.workers * 4);
+  const uint64_t per_shard = (config.max_bindings * 105 / 100) / wopts.shards + 64;
+  wopts.table.aor_capacity = static_cast<uint32_t>(per_shard);
+  wopts.table.binding_capacity = static_cast<uint32_t>(per_shard);
+  wopts.table.arena_bytes = per_shard * 32;
+  wopts.table.max_expires = config.registrar.max_expires;
+  wopts.storm_max_delay_ms = config.storm.max_delay_ms;
+  wopts.retry_after_min = config.storm.retry_after_min;
+  wopts.retry_after_max = config.storm.retry_after_max;
+
+  // Bindings from the last run, before any socket opens (registrar/persistence.h).
+  std::vector<std::unique_ptr<sipfront::registrar::BindingTable>> tables;
+  for (uint32_t s = 0; s < wopts.shards; ++s) {
+    tables.push_back(std::make_unique<sipfront::registrar::BindingTable>(wopts.table));
+  }
+  uint64_t epoch = 1;
+  if (config.journal.enabled) {
+    sipfront::registrar::RecoveryTarget target;
+    for (auto& t : tables) {
+      target.tables.push_back(t.get());
+    }
+    target.shard_mask = wopts.shards - 1;
+    target.domains = &domains;
+    target.hash_key = ctx.hash_key;
+    target.wall_now = sipfront::WallSeconds();
+    target.mono_now = sipfront::MonoSeconds();
+    target.max_expires = config.registrar.max_expires;  // a wall clock stepped back while down
+    absl::StatusOr<sipfront::registrar::RecoveryReport> rec =
+        sipfront::registrar::Recover(config.data_dir, target);
+    if (!rec.ok()) {
+      Die("recovery from " + config.data_dir + ": " + std::string(rec.status().message()));
+    }
+    for (const std::string& note : rec->notes) {
+      std::cerr << "sipfront: recovery: " << note << "\n";
+    }
+    std::cerr << "sipfront: recovered " << rec->bindings << " bindings from "
+              << (rec->snapshot_loaded ? "a snapshot and " : "") << rec->journal_records
+              << " journal records in " << rec->journal_segments << " segments ("
+              << rec->expired_dropped << " expired while down, " << rec->unknown_domain
+              << " for unknown domains, " << rec->invalid_records << " invalid records, "
+              << rec->bytes_cut << " bytes of damaged tail cut) in " << rec->seconds << " s\n";
+    epoch = rec->next_epoch;
+  }
+
   // Sockets: one per worker on the same address (SO_REUSEPORT); the first resolves port 0.
   const auto& listen = config.listen[0];
   absl::StatusOr<sipfront::net::Endpoint> bind = sipfront::net::ParseEndpoint(
@@ -281,23 +338,43 @@ int main(int argc, char** argv) {
   }
   const sipfront::net::Endpoint local = backends[0]->local();
 
-  sipfront::core::WorkerGroupOptions wopts;
-  wopts.workers = config.workers;
-  wopts.cpus = config.cpus;
-  if (wopts.cpus.empty()) {
-    const long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
+  // One journal per worker, written by its own thread (core/journal_writer.h).
+  std::vector<std::unique_ptr<sipfront::core::JournalWriter>> journals;
+  if (config.journal.enabled) {
+    sipfront::core::JournalWriterOptions jopts;
+    jopts.flush_interval_ms = config.journal.flush_interval_ms;
+    jopts.fsync = config.journal.fsync == sipfront::core::FsyncMode::kAlways
+                      ? sipfront::core::FsyncPolicy::kAlways
+                  : config.journal.fsync == sipfront::core::FsyncMode::kNever
+                      ? sipfront::core::FsyncPolicy::kNever
+                      : sipfront::core::FsyncPolicy::kInterval;
     for (uint32_t i = 0; i < config.workers; ++i) {
-      wopts.cpus.push_back(static_cast<int>(i % (ncpu > 0 ? ncpu : 1)));
+      absl::StatusOr<std::unique_ptr<sipfront::registrar::SegmentWriter>> seg =
+          sipfront::registrar::SegmentWriter::Open(config.data_dir, epoch, 0, i);
+      if (!seg.ok()) {
+        Die("journal: " + std::string(seg.status().message()));
+      }
+      journals.push_back(std::make_unique<sipfront::core::JournalWriter>(std::move(*seg), jopts,
+                                                                         backends[i].get()));
     }
   }
-  wopts.shards = NextPow2(config.workers * 4 < 16 ? 16 : config.workers * 4);
-  const uint64_t per_shard = (config.max_bindings * 105 / 100) / wopts.shards + 64;
-  wopts.table.aor_capacity = static_cast<uint32_t>(per_shard);
-  wopts.table.binding_capacity = static_cast<uint32_t>(per_shard);
-  wopts.table.arena_bytes = per_shard * 32;
-  wopts.table.max_expires = config.registrar.max_expires;
-
-  sipfront::core::WorkerGroup group(wopts, ctx, std::move(backends));
+  sipfront::core::WorkerGroup group(wopts, ctx, std::move(backends), std::move(journals),
+                                    std::move(tables));
+  std::unique_ptr<sipfront::core::SnapshotScheduler> snapshots;
+  if (config.journal.enabled) {
+    std::vector<sipfront::core::JournalWriter*> writers;
+    for (uint32_t i = 0; i < config.workers; ++i) {
+      writers.push_back(group.journal(i));
+    }
+    std::vector<const sipfront::registrar::BindingTable*> shard_tables;
+    for (uint32_t s = 0; s < group.shards(); ++s) {
+      shard_tables.push_back(&group.shard(s));
+    }
+    snapshots = std::make_unique<sipfront::core::SnapshotScheduler>(
+        config.data_dir, epoch, std::move(writers), std::move(shard_tables), &domains,
+        config.journal.snapshot_interval_s);
+    snapshots->Start();
+  }
   group.Start();
 
   std::cerr << "sipfront: listening on udp:" << sipfront::net::ToString(local) << " with "
@@ -321,6 +398,21 @@ int main(int argc, char** argv) {
   std::cerr << "sipfront: " << (sig == SIGINT ? "SIGINT" : "SIGTERM") << ", stopping\n";
   group.Stop();
   group.Join();
+  if (snapshots != nullptr) {
+    // A last snapshot makes the next start replay nothing; the journal stays valid if it fails.
+    snapshots->Stop();
+    absl::StatusOr<sipfront::core::SnapshotReport> r = snapshots->SnapshotNow();
+    if (r.ok()) {
+      std::cerr << "sipfront: final snapshot: " << r->bindings << " bindings in " << r->seconds
+                << " s\n";
+    } else {
+      std::cerr << "sipfront: final snapshot failed (the journal is intact): "
+                << r.status().message() << "\n";
+    }
+    for (uint32_t i = 0; i < group.workers(); ++i) {
+      group.journal(i)->Close();
+    }
+  }
   PrintCounters(group);
   return 0;
 }

@@ -7,6 +7,7 @@
 
 #include "sipfront/base/check.h"
 #include "sipfront/base/clock.h"
+#include "sipfront/registrar/journal.h"
 #include "sipfront/sip/headers.h"
 #include "sipfront/sip/message.h"
 #include "sipfront/sip/response_writer.h"
@@ -24,6 +25,75 @@ struct ForwardHeader {
 // How long an idle worker sleeps in Poll(): short enough for the one-second expiry tick.
 constexpr int kIdleWaitMs = 250;
 
+// Answers waiting for their journal records to be written.
+constexpr std::size_t kMaxHeld = 4096;
+
+// Turns binding changes into journal records (registrar/journal.h) for one worker.
+class JournalSink final : public registrar::ChangeSink {
+ public:
+  JournalSink(JournalWriter* journal, const registrar::DomainTable* domains)
+      : journal_(journal), domains_(domains) {}
+
+  void SetClock(uint32_t mono, uint64_t wall) {
+    mono_ = mono;
+    wall_ = wall;
+  }
+  bool Reserve(std::size_t bytes) override { return journal_->Reserve(bytes); }
+  void OnSet(const registrar::BindingTable& t, const registrar::AorKey& key, uint32_t b) override {
+    Record(registrar::JournalOp::kSet, t, key.domain, key.user, b);
+  }
+  void OnRemove(const registrar::BindingTable& t, const registrar::AorKey& key,
+                uint32_t b) override {
+    Record(registrar::JournalOp::kRemove, t, key.domain, key.user, b);
+  }
+  // The wheel removes the binding whatever happens here: an expiry that finds no room is not
+  // journaled, which is harmless, as recovery drops bindings whose time has passed anyway.
+  void OnExpire(const registrar::BindingTable& t, uint32_t b) {
+    if (journal_->Reserve(registrar::kMaxJournalRecord)) {
+      const uint32_t aor = t.AorOfBinding(b);
+      Record(registrar::JournalOp::kExpire, t, t.DomainOf(aor), t.User(aor), b);
+    }
+  }
+
+ private:
+  uint64_t Wall(uint32_t mono) const {
+    return static_cast<int32_t>(mono - mono_) > 0 ? wall_ + (mono - mono_) : wall_;
+  }
+  void Record(registrar::JournalOp op, const registrar::BindingTable& t, uint16_t domain,
+              std::string_view user, uint32_t b) {
+    t.Copy(b, copy_);
+    registrar::JournalRecord r{};
+    r.op = op;
+    r.domain = domains_->Get(domain).name;
+    r.user = user;
+    r.contact = copy_.contact_view();
+    r.instance = copy_.instance_view();
+    r.reg_id = copy_.reg_id;
+    r.q = copy_.q;
+    r.expires_wall = Wall(copy_.expires_at);
+    r.updated_wall = Wall(copy_.updated_at);
+    r.cseq = copy_.cseq;
+    r.call_id_hash = copy_.call_id_hash;
+    r.source = copy_.source;
+    r.transport = copy_.transport;
+    journal_->Append(r);
+  }
+
+  JournalWriter* journal_;
+  const registrar::DomainTable* domains_;
+  uint32_t mono_ = 0;
+  uint64_t wall_ = 0;
+  registrar::BindingCopy copy_{};
+};
+
+// An answer waiting until the journal has written `seq` records.
+struct Held {
+  net::TxBuffer* tx;
+  std::size_t len;
+  net::Endpoint peer;
+  uint64_t seq;
+};
+
 }  // namespace
 
 struct WorkerGroup::Worker {
@@ -33,26 +103,43 @@ struct WorkerGroup::Worker {
   std::vector<uint32_t> owned;  // shard numbers this worker owns
   std::atomic<bool> sleeping{false};
   WorkerCounters counters;
+  JournalWriter* journal = nullptr;
+  std::unique_ptr<JournalSink> sink;
+  std::unique_ptr<Held[]> held;  // ring of kMaxHeld
+  std::size_t held_head = 0;
+  std::size_t held_count = 0;
   // Scratch, allocated once.
   sip::Message msg;
   sip::RegisterFields reg;
   uint32_t last_expiry = 0;
+  uint64_t rng = 0x9e3779b97f4a7c15ull;  // xorshift state for Retry-After draws
 };
 
 WorkerGroup::WorkerGroup(const WorkerGroupOptions& options, registrar::RegistrarContext ctx,
-                         std::vector<net::BackendPtr> backends)
-    : options_(options), ctx_(ctx) {
+                         std::vector<net::BackendPtr> backends,
+                         std::vector<std::unique_ptr<JournalWriter>> journals,
+                         std::vector<std::unique_ptr<registrar::BindingTable>> tables)
+    : options_(options), ctx_(ctx), tables_(std::move(tables)), journals_(std::move(journals)) {
+  SIPFRONT_CHECK(journals_.empty() || journals_.size() == options.workers);
   SIPFRONT_CHECK(options.workers >= 1 && backends.size() == options.workers);
   SIPFRONT_CHECK(options.shards >= 1 && (options.shards & (options.shards - 1)) == 0);
   ctx_.shard_mask = options.shards - 1;
-  for (uint32_t s = 0; s < options.shards; ++s) {
+  SIPFRONT_CHECK(tables_.empty() || tables_.size() == options.shards);
+  for (uint32_t s = static_cast<uint32_t>(tables_.size()); s < options.shards; ++s) {
     tables_.push_back(std::make_unique<registrar::BindingTable>(options.table));
   }
   for (uint32_t i = 0; i < options.workers; ++i) {
     auto w = std::make_unique<Worker>();
     w->index = i;
+    w->rng ^= (uint64_t{i} + 1) * 0xbf58476d1ce4e5b9ull ^ MonoMillis();
     w->backend = std::move(backends[i]);
     w->registrar = std::make_unique<registrar::Registrar>(ctx_);
+    if (!journals_.empty()) {
+      w->journal = journals_[i].get();
+      w->sink = std::make_unique<JournalSink>(w->journal, ctx_.domains);
+      w->registrar->set_sink(w->sink.get());
+      w->held = std::make_unique<Held[]>(kMaxHeld);
+    }
     for (uint32_t s = i; s < options.shards; s += options.workers) {
       w->owned.push_back(s);
     }
@@ -110,6 +197,16 @@ const net::Backend& WorkerGroup::backend(uint32_t worker) const {
   return *workers_[worker]->backend;
 }
 const registrar::BindingTable& WorkerGroup::shard(uint32_t s) const { return *tables_[s]; }
+std::vector<registrar::BindingTable*> WorkerGroup::tables() {
+  std::vector<registrar::BindingTable*> out;
+  for (auto& t : tables_) {
+    out.push_back(t.get());
+  }
+  return out;
+}
+JournalWriter* WorkerGroup::journal(uint32_t worker) const {
+  return journals_.empty() ? nullptr : journals_[worker].get();
+}
 uint32_t WorkerGroup::shards() const { return options_.shards; }
 const registrar::RegistrarContext& WorkerGroup::context() const { return ctx_; }
 
@@ -120,6 +217,16 @@ void WorkerGroup::Run(Worker& w) {
   net::RxPacket packets[net::kMaxBurst];
   uint32_t mono_now = MonoSeconds();
   uint64_t wall_now = WallSeconds();
+  uint64_t now_ns = 0;  // CLOCK_REALTIME, once per batch (compared with kernel receive stamps)
+  const uint64_t max_delay_ns = uint64_t{options_.storm_max_delay_ms} * 1000000u;
+  // A Retry-After drawn from the configured window, so shed devices come back spread out.
+  auto retry_after = [&] {
+    w.rng ^= w.rng << 13;
+    w.rng ^= w.rng >> 7;
+    w.rng ^= w.rng << 17;
+    const uint32_t span = options_.retry_after_max - options_.retry_after_min + 1;
+    return options_.retry_after_min + static_cast<uint32_t>(w.rng % span);
+  };
 
   // One transmit buffer kept aside when a response turned out not to be needed (the request
   // was handed to another worker), so acquiring before knowing costs nothing.
@@ -162,7 +269,34 @@ void WorkerGroup::Run(Worker& w) {
     const std::size_t len = w.registrar->Apply(*tables_[shard], w.msg, w.reg, peer, mono_now,
                                                wall_now, tx->data, tx->capacity, outcome);
     ++c.outcomes[static_cast<std::size_t>(outcome)];
+    // An answer reporting bindings leaves only once the journal records of every change it may
+    // reflect have reached the kernel (journal_writer.h).
+    if (w.journal != nullptr && len != 0 && w.journal->appended() > w.journal->durable()) {
+      if (w.held_count == kMaxHeld) {
+        ++c.held_full;
+        put_back(tx);
+        return;
+      }
+      w.held[(w.held_head + w.held_count) % kMaxHeld] = Held{tx, len, peer, w.journal->appended()};
+      ++w.held_count;
+      ++c.held;
+      return;
+    }
     send(tx, len, peer);
+  };
+  // Sends the held answers whose records are written.
+  auto release_held = [&] {
+    if (w.held_count == 0) {
+      return;
+    }
+    const uint64_t durable = w.journal->durable();
+    while (w.held_count != 0 && w.held[w.held_head].seq <= durable) {
+      const Held& h = w.held[w.held_head];
+      be.QueueTx(h.tx, h.len, h.peer);
+      ++c.tx;
+      w.held_head = (w.held_head + 1) % kMaxHeld;
+      --w.held_count;
+    }
   };
 
   auto handle = [&](const net::RxPacket& pkt) {
@@ -211,6 +345,18 @@ void WorkerGroup::Run(Worker& w) {
     // Malformed requests get 400 naming the problem. A REGISTER's own fields are parsed once,
     // by ParseRegister; ValidateMessage then checks only the rest.
     const bool is_register = msg.method == sip::Method::kRegister;
+    // The storm guard: this worker is behind (the datagram waited too long in the kernel), so
+    // answer cheaply and tell the device when to come back rather than queue it.
+    if (is_register && max_delay_ns != 0 && pkt.rx_ns != 0 && now_ns > pkt.rx_ns &&
+        now_ns - pkt.rx_ns > max_delay_ns) {
+      char extra[32] = "Retry-After: ";
+      sip::ResponseWriter x(extra + 13, sizeof(extra) - 13);
+      x.AppendUint(retry_after());
+      x.Append("\r\n");
+      ++c.outcomes[static_cast<std::size_t>(registrar::Outcome::kOverloaded)];
+      simple(503, "Service Unavailable", std::string_view(extra, 13 + x.size()));
+      return;
+    }
     sip::ParseStatus st = sip::CheckRequest(msg);
     if (st.ok() && is_register) {
       st = sip::ParseRegister(msg, w.reg);
@@ -315,6 +461,14 @@ void WorkerGroup::Run(Worker& w) {
     w.sleeping.store(false, std::memory_order_relaxed);
     mono_now = MonoSeconds();
     wall_now = WallSeconds();
+    if (max_delay_ns != 0) {
+      timespec ts;
+      clock_gettime(CLOCK_REALTIME, &ts);
+      now_ns = static_cast<uint64_t>(ts.tv_sec) * 1000000000u + static_cast<uint64_t>(ts.tv_nsec);
+    }
+    if (w.sink != nullptr) {
+      w.sink->SetClock(mono_now, wall_now);
+    }
 
     for (std::size_t i = 0; i < n; ++i) {
       handle(packets[i]);
@@ -332,7 +486,26 @@ void WorkerGroup::Run(Worker& w) {
     if (mono_now != w.last_expiry) {
       w.last_expiry = mono_now;
       for (uint32_t s : w.owned) {
-        c.expired += tables_[s]->Expire(mono_now, [](uint32_t) {});
+        registrar::BindingTable& t = *tables_[s];
+        c.expired += t.Expire(mono_now, [&](uint32_t b) {
+          if (w.sink != nullptr) {
+            w.sink->OnExpire(t, b);
+          }
+        });
+      }
+    }
+    if (w.journal != nullptr) {
+      w.journal->Flush();
+      release_held();
+    }
+  }
+  // Stopping: answer what can be answered (the journal's owner closes it after Join()).
+  if (w.journal != nullptr) {
+    for (int i = 0; i < 100 && w.held_count != 0; ++i) {
+      w.journal->Flush();
+      release_held();
+      if (w.held_count != 0) {
+        be.Poll(packets, 1, 10);
       }
     }
   }

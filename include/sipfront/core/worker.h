@@ -25,6 +25,7 @@
 #include <vector>
 
 #include "sipfront/base/compiler.h"
+#include "sipfront/core/journal_writer.h"
 #include "sipfront/core/spsc_ring.h"
 #include "sipfront/net/backend.h"
 #include "sipfront/registrar/binding_table.h"
@@ -49,6 +50,8 @@ struct alignas(kCacheLine) WorkerCounters {
   uint64_t tx = 0;
   uint64_t tx_dropped = 0;  // no transmit buffer or response did not fit
   uint64_t expired = 0;     // bindings expired by the wheel
+  uint64_t held = 0;        // answers held until their journal records were written
+  uint64_t held_full = 0;   // held-answer queue full: the answer was dropped
 };
 
 struct WorkerGroupOptions {
@@ -57,14 +60,23 @@ struct WorkerGroupOptions {
   uint32_t shards = 16;              // power of two
   registrar::TableOptions table;     // per shard
   std::size_t ring_bytes = 1 << 20;  // per (producer, consumer) pair
+  // Storm guard: a REGISTER that waited longer than this in the kernel (receive timestamp) is
+  // answered 503 with Retry-After drawn from [retry_after_min, retry_after_max]. 0: off.
+  uint32_t storm_max_delay_ms = 200;
+  uint32_t retry_after_min = 30;
+  uint32_t retry_after_max = 300;
 };
 
 class WorkerGroup {
  public:
-  // Takes one backend per worker (all bound to the same address). `ctx` must outlive the
-  // group; its shard_mask is set from options.shards.
+  // Takes one backend per worker (all bound to the same address) and, when bindings are
+  // journaled, one JournalWriter per worker (empty: no journal). `ctx` must outlive the group;
+  // its shard_mask is set from options.shards. `tables` (one per shard, e.g. filled by
+  // registrar::Recover) are taken over; when empty, empty tables are created.
   WorkerGroup(const WorkerGroupOptions& options, registrar::RegistrarContext ctx,
-              std::vector<net::BackendPtr> backends);
+              std::vector<net::BackendPtr> backends,
+              std::vector<std::unique_ptr<JournalWriter>> journals = {},
+              std::vector<std::unique_ptr<registrar::BindingTable>> tables = {});
   ~WorkerGroup();
   WorkerGroup(const WorkerGroup&) = delete;
   WorkerGroup& operator=(const WorkerGroup&) = delete;
@@ -79,6 +91,10 @@ class WorkerGroup {
   [[nodiscard]] const net::Backend& backend(uint32_t worker) const;
   // The shard tables (readers may Lookup() from any thread).
   [[nodiscard]] const registrar::BindingTable& shard(uint32_t s) const;
+  // Writable tables, for recovery before Start().
+  [[nodiscard]] std::vector<registrar::BindingTable*> tables();
+  // The journal of a worker, or nullptr.
+  [[nodiscard]] JournalWriter* journal(uint32_t worker) const;
   [[nodiscard]] uint32_t shards() const;
   [[nodiscard]] const registrar::RegistrarContext& context() const;
 
@@ -91,6 +107,7 @@ class WorkerGroup {
   std::vector<std::unique_ptr<registrar::BindingTable>> tables_;
   std::vector<std::unique_ptr<Worker>> workers_;
   std::vector<std::unique_ptr<SpscRing>> rings_;  // rings_[from * workers + to]
+  std::vector<std::unique_ptr<JournalWriter>> journals_;
   std::vector<std::thread> threads_;
   std::atomic<bool> stop_{false};
 };
