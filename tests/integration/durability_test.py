@@ -34,7 +34,7 @@ def check(cond, what):
     return cond
 
 
-def config(data_dir, extra=""):
+def config(data_dir, extra="", storm='{"max_delay_ms": 0}'):
     creds = ",".join('{"username": "u%03d", "password": "%s"}' % (i, PASSWORD)
                      for i in range(USERS))
     return """{
@@ -43,22 +43,22 @@ def config(data_dir, extra=""):
   "max_bindings": 10000,
   "registrar": {"min_expires": 2, "max_expires": 3600, "default_expires": 3600},
   "journal": {"enabled": true, "flush_interval_ms": 20 %s},
-  "storm": {"max_delay_ms": 0},
+  "storm": %s,
   "provisioning": {"accounts": [{"sid": "AC%s",
     "credential_lists": [{"sid": "CL%s", "credentials": [%s]}],
     "domains": [{"sid": "SD%s", "domain_name": "%s", "sip_registration": true,
                  "registration_credential_lists": ["CL%s"]}]}]}
-}""" % (data_dir, extra, "a" * 32, "b" * 32, creds, "c" * 32, DOMAIN, "b" * 32)
+}""" % (data_dir, extra, storm, "a" * 32, "b" * 32, creds, "c" * 32, DOMAIN, "b" * 32)
 
 
 class Server:
-    def __init__(self, binary, workdir, extra=""):
+    def __init__(self, binary, workdir, extra="", storm='{"max_delay_ms": 0}'):
         self.binary = binary
         self.workdir = workdir
         self.data_dir = os.path.join(workdir, "data")
         self.conf = os.path.join(workdir, "sipfront.json")
         with open(self.conf, "w") as f:
-            f.write(config(self.data_dir, extra))
+            f.write(config(self.data_dir, extra, storm))
         self.proc = None
         self.port = None
         self.log = ""
