@@ -1,11 +1,12 @@
 #include "sipfront/registrar/binding_table.h"
 
+#include <cmath>
 #include <cstring>
 
 #include <arpa/inet.h>
-#include <sys/mman.h>
 
 #include "sipfront/base/check.h"
+#include "sipfront/base/memory.h"
 
 namespace sipfront::registrar {
 
@@ -82,16 +83,12 @@ int ClassFor(std::size_t bytes) {
 
 template <class T>
 T* MapArray(std::size_t count) {
-  const std::size_t bytes = count * sizeof(T) == 0 ? sizeof(T) : count * sizeof(T);
-  void* p = mmap(nullptr, bytes, PROT_READ | PROT_WRITE,
-                 MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
-  SIPFRONT_CHECK(p != MAP_FAILED);
-  return static_cast<T*>(p);
+  return static_cast<T*>(MapLarge(count * sizeof(T)));
 }
 
 template <class T>
 void UnmapArray(T* p, std::size_t count) {
-  munmap(p, count * sizeof(T) == 0 ? sizeof(T) : count * sizeof(T));
+  UnmapLarge(p, count * sizeof(T));
 }
 
 bool IEquals(std::string_view a, std::string_view b) {
@@ -230,6 +227,26 @@ BindingTable::~BindingTable() {
   UnmapArray(bindings_, options_.binding_capacity);
   UnmapArray(arena_, static_cast<std::size_t>(arena_units_) * kUnit);
   UnmapArray(wheel_, wheel_mask_ + 1);
+}
+
+TableOptions SizeForShare(uint64_t max_bindings, uint32_t shards, uint32_t max_expires) {
+  SIPFRONT_CHECK(shards > 0);
+  const uint64_t share = (max_bindings + shards - 1) / shards;
+  const auto spread = static_cast<uint64_t>(6.0 * std::sqrt(static_cast<double>(share)));
+  const uint64_t per_shard = share + spread + 64;
+  SIPFRONT_CHECK(per_shard < kNil);
+  TableOptions o;
+  o.aor_capacity = static_cast<uint32_t>(per_shard);
+  o.binding_capacity = static_cast<uint32_t>(per_shard);
+  o.arena_bytes = static_cast<std::size_t>(per_shard) * 32;
+  o.max_expires = max_expires;
+  return o;
+}
+
+std::array<BindingTable::Region, 3> BindingTable::HotRegions() const {
+  return {Region{index_, static_cast<std::size_t>(index_slots_) * sizeof(uint64_t)},
+          Region{aors_, static_cast<std::size_t>(options_.aor_capacity) * sizeof(Aor)},
+          Region{bindings_, static_cast<std::size_t>(options_.binding_capacity) * sizeof(Binding)}};
 }
 
 std::size_t BindingTable::MemoryBytes() const {

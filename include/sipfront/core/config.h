@@ -107,6 +107,7 @@ struct Config {
   IoKind io = IoKind::kUring;
   std::vector<int> cpus;  // empty: not pinned
   uint64_t max_bindings = 1000000;
+  bool prefault = true;  // make the tables resident at start
   std::string data_dir = "var";
   RegistrarConfig registrar;
   JournalConfig journal;

@@ -171,6 +171,8 @@ const std::vector<ErrorCase> kErrorCases = {
      "t.json:2: max_bindings: expected an integer between 1 and 4294967295, got 0"},
     {"max_bindings above 2^32-1", L1 R"j("max_bindings": 4294967296})j",
      "t.json:2: max_bindings: expected an integer between 1 and 4294967295, got 4294967296"},
+    {"prefault not a boolean", L1 R"j("prefault": 1})j",
+     "t.json:2: prefault: expected true or false, got 1"},
     {"io not a known backend", L1 R"j("io": "epoll"})j",
      R"j(t.json:2: io: expected "uring" or "mmsg", got "epoll")j"},
     {"io as a number", L1 R"j("io": 1})j", R"j(t.json:2: io: expected "uring" or "mmsg", got 1)j"},
@@ -470,6 +472,7 @@ TEST(ConfigTest, MinimalConfigTakesTheDefaults) {
   EXPECT_EQ(config->io, IoKind::kUring);
   EXPECT_TRUE(config->cpus.empty());
   EXPECT_EQ(config->max_bindings, 1000000u);
+  EXPECT_TRUE(config->prefault);
   EXPECT_EQ(config->data_dir, "var");
   EXPECT_EQ(config->registrar.min_expires, 600u);
   EXPECT_EQ(config->registrar.max_expires, 3600u);
@@ -554,7 +557,7 @@ TEST(ConfigTest, ReadsEveryNonDefaultValue) {
   const absl::StatusOr<Config> config = Parse(R"j({
     "listen": ["udp:[::1]:0", "udp:0.0.0.0:65535", "udp:127.0.0.1:0", "udp:127.0.0.1:0"],
     "workers": 3, "io": "mmsg", "cpus": [0, 1023, 5], "max_bindings": 4294967295,
-    "data_dir": "/var/lib/sipfront",
+    "prefault": false, "data_dir": "/var/lib/sipfront",
     "registrar": {"min_expires": 1, "max_expires": 86400, "default_expires": 60,
                   "max_contacts_per_aor": 1000, "max_contacts_policy": "replace_oldest",
                   "nonce_lifetime": 10}})j");
@@ -569,6 +572,7 @@ TEST(ConfigTest, ReadsEveryNonDefaultValue) {
   EXPECT_EQ(config->io, IoKind::kMmsg);
   EXPECT_EQ(config->cpus, (std::vector<int>{0, 1023, 5}));
   EXPECT_EQ(config->max_bindings, 4294967295u);
+  EXPECT_FALSE(config->prefault);
   EXPECT_EQ(config->data_dir, "/var/lib/sipfront");
   EXPECT_EQ(config->registrar.min_expires, 1u);
   EXPECT_EQ(config->registrar.max_expires, 86400u);
