@@ -175,4 +175,41 @@ void JournalWriter::Run() {
   }
 }
 
+void JournalSink::OnSet(const registrar::BindingTable& t, const registrar::AorKey& key,
+                        uint32_t b) {
+  Record(registrar::JournalOp::kSet, t, key.domain, key.user, b);
+}
+
+void JournalSink::OnRemove(const registrar::BindingTable& t, const registrar::AorKey& key,
+                           uint32_t b) {
+  Record(registrar::JournalOp::kRemove, t, key.domain, key.user, b);
+}
+
+void JournalSink::OnExpire(const registrar::BindingTable& t, uint32_t b) {
+  if (journal_->Reserve(registrar::kMaxJournalRecord)) {
+    const uint32_t aor = t.AorOfBinding(b);
+    Record(registrar::JournalOp::kExpire, t, t.DomainOf(aor), t.User(aor), b);
+  }
+}
+
+void JournalSink::Record(registrar::JournalOp op, const registrar::BindingTable& t, uint16_t domain,
+                         std::string_view user, uint32_t b) {
+  t.Copy(b, copy_);
+  registrar::JournalRecord r{};
+  r.op = op;
+  r.domain = domains_->Get(domain).name;
+  r.user = user;
+  r.contact = copy_.contact_view();
+  r.instance = copy_.instance_view();
+  r.reg_id = copy_.reg_id;
+  r.q = copy_.q;
+  r.expires_wall = Wall(copy_.expires_at);
+  r.updated_wall = Wall(copy_.updated_at);
+  r.cseq = copy_.cseq;
+  r.call_id_hash = copy_.call_id_hash;
+  r.source = copy_.source;
+  r.transport = copy_.transport;
+  journal_->Append(r);
+}
+
 }  // namespace sipfront::core

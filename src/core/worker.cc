@@ -28,64 +28,6 @@ constexpr int kIdleWaitMs = 250;
 // Answers waiting for their journal records to be written.
 constexpr std::size_t kMaxHeld = 4096;
 
-// Turns binding changes into journal records (registrar/journal.h) for one worker.
-class JournalSink final : public registrar::ChangeSink {
- public:
-  JournalSink(JournalWriter* journal, const registrar::DomainTable* domains)
-      : journal_(journal), domains_(domains) {}
-
-  void SetClock(uint32_t mono, uint64_t wall) {
-    mono_ = mono;
-    wall_ = wall;
-  }
-  bool Reserve(std::size_t bytes) override { return journal_->Reserve(bytes); }
-  void OnSet(const registrar::BindingTable& t, const registrar::AorKey& key, uint32_t b) override {
-    Record(registrar::JournalOp::kSet, t, key.domain, key.user, b);
-  }
-  void OnRemove(const registrar::BindingTable& t, const registrar::AorKey& key,
-                uint32_t b) override {
-    Record(registrar::JournalOp::kRemove, t, key.domain, key.user, b);
-  }
-  // The wheel removes the binding whatever happens here: an expiry that finds no room is not
-  // journaled, which is harmless, as recovery drops bindings whose time has passed anyway.
-  void OnExpire(const registrar::BindingTable& t, uint32_t b) {
-    if (journal_->Reserve(registrar::kMaxJournalRecord)) {
-      const uint32_t aor = t.AorOfBinding(b);
-      Record(registrar::JournalOp::kExpire, t, t.DomainOf(aor), t.User(aor), b);
-    }
-  }
-
- private:
-  uint64_t Wall(uint32_t mono) const {
-    return static_cast<int32_t>(mono - mono_) > 0 ? wall_ + (mono - mono_) : wall_;
-  }
-  void Record(registrar::JournalOp op, const registrar::BindingTable& t, uint16_t domain,
-              std::string_view user, uint32_t b) {
-    t.Copy(b, copy_);
-    registrar::JournalRecord r{};
-    r.op = op;
-    r.domain = domains_->Get(domain).name;
-    r.user = user;
-    r.contact = copy_.contact_view();
-    r.instance = copy_.instance_view();
-    r.reg_id = copy_.reg_id;
-    r.q = copy_.q;
-    r.expires_wall = Wall(copy_.expires_at);
-    r.updated_wall = Wall(copy_.updated_at);
-    r.cseq = copy_.cseq;
-    r.call_id_hash = copy_.call_id_hash;
-    r.source = copy_.source;
-    r.transport = copy_.transport;
-    journal_->Append(r);
-  }
-
-  JournalWriter* journal_;
-  const registrar::DomainTable* domains_;
-  uint32_t mono_ = 0;
-  uint64_t wall_ = 0;
-  registrar::BindingCopy copy_{};
-};
-
 // An answer waiting until the journal has written `seq` records.
 struct Held {
   net::TxBuffer* tx;

@@ -28,8 +28,10 @@
 
 #include "sipfront/base/compiler.h"
 #include "sipfront/net/backend.h"
+#include "sipfront/registrar/binding_table.h"
 #include "sipfront/registrar/journal.h"
 #include "sipfront/registrar/persistence.h"
+#include "sipfront/registrar/registrar.h"
 
 namespace sipfront::core {
 
@@ -109,6 +111,40 @@ class JournalWriter {
   alignas(kCacheLine) std::atomic<uint64_t> durable_{0};
   std::atomic<uint32_t> rotation_{0};
   std::thread thread_;
+};
+
+// Turns the registrar's binding changes (registrar.h ChangeSink) into journal records for one
+// worker's JournalWriter. Owner thread only.
+class JournalSink final : public registrar::ChangeSink {
+ public:
+  JournalSink(JournalWriter* journal, const registrar::DomainTable* domains)
+      : journal_(journal), domains_(domains) {}
+
+  // The clocks of the current batch: monotonic times in the tables become wall times on disk.
+  void SetClock(uint32_t mono, uint64_t wall) {
+    mono_ = mono;
+    wall_ = wall;
+  }
+  bool Reserve(std::size_t bytes) override { return journal_->Reserve(bytes); }
+  void OnSet(const registrar::BindingTable& t, const registrar::AorKey& key, uint32_t b) override;
+  void OnRemove(const registrar::BindingTable& t, const registrar::AorKey& key,
+                uint32_t b) override;
+  // The wheel removes the binding whatever happens here: an expiry that finds no room is not
+  // journaled, which is harmless, as recovery drops bindings whose time has passed anyway.
+  void OnExpire(const registrar::BindingTable& t, uint32_t b);
+
+ private:
+  [[nodiscard]] uint64_t Wall(uint32_t mono) const {
+    return static_cast<int32_t>(mono - mono_) > 0 ? wall_ + (mono - mono_) : wall_;
+  }
+  void Record(registrar::JournalOp op, const registrar::BindingTable& t, uint16_t domain,
+              std::string_view user, uint32_t b);
+
+  JournalWriter* journal_;
+  const registrar::DomainTable* domains_;
+  uint32_t mono_ = 0;
+  uint64_t wall_ = 0;
+  registrar::BindingCopy copy_{};
 };
 
 }  // namespace sipfront::core
