@@ -2,12 +2,13 @@
 // Debian ships no benchmark_main.pc, so this is the BENCHMARK_MAIN() body written out.
 #include <benchmark/benchmark.h>
 
+#include "run_benchmarks.h"
+
 int main(int argc, char** argv) {
   benchmark::Initialize(&argc, argv);
   if (benchmark::ReportUnrecognizedArguments(argc, argv)) {
     return 1;
   }
-  benchmark::RunSpecifiedBenchmarks();
-  benchmark::Shutdown();
-  return 0;
+  const int status = sipfront::bench::RunBenchmarks();
+  return status;
 }

@@ -28,6 +28,8 @@
 #include "sipfront/sip/headers.h"
 #include "sipfront/sip/message.h"
 
+#include "run_benchmarks.h"
+
 namespace sipfront::registrar {
 namespace {
 
@@ -352,7 +354,6 @@ int main(int argc, char** argv) {
   if (benchmark::ReportUnrecognizedArguments(n, rest.data())) {
     return 1;
   }
-  benchmark::RunSpecifiedBenchmarks();
-  benchmark::Shutdown();
-  return 0;
+  const int status = sipfront::bench::RunBenchmarks();
+  return status;
 }

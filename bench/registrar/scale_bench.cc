@@ -45,6 +45,8 @@
 #include "sipfront/sip/headers.h"
 #include "sipfront/sip/message.h"
 
+#include "run_benchmarks.h"
+
 namespace sipfront::registrar {
 namespace {
 
@@ -449,10 +451,9 @@ int main(int argc, char** argv) {
   }
   int rest_argc = static_cast<int>(rest.size());
   benchmark::Initialize(&rest_argc, rest.data());
-  benchmark::RunSpecifiedBenchmarks();
-  benchmark::Shutdown();
+  const int status = sipfront::bench::RunBenchmarks();
   if (own_dir) {
     std::filesystem::remove_all(sipfront::registrar::g_dir);
   }
-  return 0;
+  return status;
 }
