@@ -436,7 +436,27 @@ int main(int argc, char** argv) {
   }
 
   int sig = 0;
-  sigwait(&stop_signals, &sig);
+  // Until a stop signal: once a second, tell the operator about journal trouble (a full or
+  // failing disk holds acknowledgements and turns new changes into 503 until it recovers).
+  std::vector<uint64_t> errors_seen(group.workers(), 0);
+  const timespec tick{1, 0};
+  while ((sig = sigtimedwait(&stop_signals, nullptr, &tick)) < 0) {
+    if (!config.journal.enabled) {
+      continue;
+    }
+    for (uint32_t i = 0; i < group.workers(); ++i) {
+      const sipfront::core::JournalCounters& jc = group.journal(i)->counters();
+      const uint64_t errors = jc.errors.load(std::memory_order_relaxed);
+      if (errors != errors_seen[i]) {
+        std::cerr << "sipfront: journal of worker " << i << ": " << errors - errors_seen[i]
+                  << " failed writes in the last second ("
+                  << std::strerror(jc.last_errno.load(std::memory_order_relaxed))
+                  << "); acknowledgements are held and new changes answered 503 until "
+                  << config.data_dir << " accepts writes again\n";
+        errors_seen[i] = errors;
+      }
+    }
+  }
   std::cerr << "sipfront: " << (sig == SIGINT ? "SIGINT" : "SIGTERM") << ", stopping\n";
   group.Stop();
   group.Join();
@@ -453,6 +473,13 @@ int main(int argc, char** argv) {
     }
     for (uint32_t i = 0; i < group.workers(); ++i) {
       group.journal(i)->Close();
+      const uint64_t lost = group.journal(i)->counters().lost.load();
+      if (lost != 0) {
+        std::cerr << "sipfront: journal of worker " << i << ": " << lost
+                  << " acknowledged-pending records could not be written at shutdown ("
+                  << std::strerror(group.journal(i)->counters().last_errno.load())
+                  << "); their answers were never sent\n";
+      }
     }
   }
   PrintCounters(group);

@@ -23,8 +23,6 @@ void FutexWake(std::atomic<uint32_t>& word) {
           0);
 }
 
-constexpr uint32_t kRotateRetryMs = 200;
-
 }  // namespace
 
 JournalWriter::JournalWriter(std::unique_ptr<registrar::SegmentWriter> segment,
@@ -82,7 +80,10 @@ void JournalWriter::Close() {
   if (!thread_.joinable()) {
     return;
   }
-  // Hand over what the worker appended last (the worker has stopped by now).
+  // Hand over what the worker appended last (the worker has stopped by now). From here on a
+  // disk that keeps refusing is given up on after kCloseRetries attempts per buffer.
+  closing_.store(true, std::memory_order_release);
+  Signal();
   while (buffers_[open_].size != 0) {
     Flush();
     if (buffers_[open_].size != 0) {
@@ -96,7 +97,9 @@ void JournalWriter::Close() {
 
 void JournalWriter::Run() {
   uint64_t last_sync_ms = MonoMillis();
-  uint64_t rotate_retry_ms = 0;  // after a failed Rotate (disk full): back off, keep writing
+  uint64_t rotate_retry_ms = 0;
+  uint32_t closing_failures = 0;  // failed attempts since Close() began  // after a failed Rotate
+                                  // (disk full): back off, keep writing
   bool unsynced = false;
   while (true) {
     const uint32_t seen = signal_.load(std::memory_order_acquire);
@@ -107,7 +110,8 @@ void JournalWriter::Run() {
         rotate_retry_ms = 0;
       } else {
         counters_.errors.fetch_add(1, std::memory_order_relaxed);
-        rotate_retry_ms = MonoMillis() + kRotateRetryMs;
+        counters_.last_errno.store(segment_->last_error(), std::memory_order_relaxed);
+        rotate_retry_ms = MonoMillis() + kRetryMs;
       }
       rotation_.store(segment_->rotation(), std::memory_order_release);
       unsynced = false;
@@ -116,24 +120,37 @@ void JournalWriter::Run() {
     const int h = handed_.load(std::memory_order_acquire);
     if (h >= 0) {
       Buffer& b = buffers_[h];
-      if (segment_->Write(b.data.get(), b.size)) {
-        counters_.writes.fetch_add(1, std::memory_order_relaxed);
-        counters_.bytes.fetch_add(b.size, std::memory_order_relaxed);
-        counters_.records.store(b.last_seq, std::memory_order_relaxed);
-      } else {
-        counters_.errors.fetch_add(1, std::memory_order_relaxed);
-      }
-      unsynced = true;
-      if (options_.fsync == FsyncPolicy::kAlways) {
-        if (!segment_->Sync()) {
-          counters_.errors.fetch_add(1, std::memory_order_relaxed);
+      bool ok = true;
+      if (!b.written) {
+        ok = segment_->Write(b.data.get(), b.size);
+        if (ok) {
+          b.written = true;
+          unsynced = true;
+          counters_.writes.fetch_add(1, std::memory_order_relaxed);
+          counters_.bytes.fetch_add(b.size, std::memory_order_relaxed);
+          counters_.records.store(b.last_seq, std::memory_order_relaxed);
         }
-        counters_.syncs.fetch_add(1, std::memory_order_relaxed);
-        last_sync_ms = MonoMillis();
-        unsynced = false;
       }
-      // Published even after a failed write: holding responses forever would stop the
-      // registrar; the failure is counted and logged by the owner instead.
+      if (ok && options_.fsync == FsyncPolicy::kAlways) {
+        ok = segment_->Sync();
+        if (ok) {
+          counters_.syncs.fetch_add(1, std::memory_order_relaxed);
+          last_sync_ms = MonoMillis();
+          unsynced = false;
+        }
+      }
+      if (!ok) {
+        counters_.errors.fetch_add(1, std::memory_order_relaxed);
+        counters_.last_errno.store(segment_->last_error(), std::memory_order_relaxed);
+        if (!closing_.load(std::memory_order_acquire) || ++closing_failures < kCloseRetries) {
+          FutexWait(signal_, seen, kRetryMs);  // a full or failing disk: try again shortly
+          continue;
+        }
+        // Shutting down and the disk still refuses: give the buffer up, counted.
+        counters_.lost.fetch_add(b.last_seq - durable_.load(std::memory_order_relaxed),
+                                 std::memory_order_relaxed);
+      }
+      b.written = false;
       durable_.store(b.last_seq, std::memory_order_release);
       handed_.store(-1, std::memory_order_release);
       if (wake_ != nullptr) {
@@ -162,7 +179,7 @@ void JournalWriter::Run() {
     writer_sleeping_.store(true, std::memory_order_relaxed);
     std::atomic_thread_fence(std::memory_order_seq_cst);
     if (signal_.load(std::memory_order_relaxed) == seen) {
-      uint32_t timeout = rotate_retry_ms != 0 ? kRotateRetryMs : 1000;
+      uint32_t timeout = rotate_retry_ms != 0 ? kRetryMs : 1000;
       if (unsynced && options_.fsync == FsyncPolicy::kInterval) {
         const uint64_t due = last_sync_ms + options_.flush_interval_ms;
         timeout = due > now ? static_cast<uint32_t>(due - now) : 0;

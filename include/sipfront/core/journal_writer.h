@@ -15,6 +15,12 @@
 // Two buffers: while the writer writes one, the worker fills the other. When both are busy
 // (the disk is slower than the changes) Reserve() says no and the registrar answers 503.
 //
+// A failed write or (kAlways) fdatasync is retried every kRetryMs and durable() does not move
+// meanwhile: answers stay held and, once both buffers are full, new changes get 503 — nothing
+// is acknowledged that is not written (a full disk stops acknowledgements, not the server).
+// Each failure is counted with its errno for the operator's log. Only Close() gives up on a
+// buffer the disk still refuses (after kCloseRetries attempts); its records count as `lost`.
+//
 // Threading: Append/Reserve/Flush/appended from the worker thread; durable() from any thread;
 // RequestRotation from the snapshot scheduler. The writer thread is internal.
 #ifndef SIPFRONT_CORE_JOURNAL_WRITER_H_
@@ -48,12 +54,17 @@ struct JournalCounters {
   std::atomic<uint64_t> bytes{0};
   std::atomic<uint64_t> writes{0};
   std::atomic<uint64_t> syncs{0};
-  std::atomic<uint64_t> errors{0};  // failed writes/syncs (logged once per kind by the caller)
+  std::atomic<uint64_t> errors{0};  // failed writes, syncs and rotations (each retried)
+  std::atomic<int> last_errno{0};   // of the latest failure
   std::atomic<uint64_t> rotations{0};
+  std::atomic<uint64_t> lost{0};  // records Close() could not write
 };
 
 class JournalWriter {
  public:
+  static constexpr uint32_t kRetryMs = 100;
+  static constexpr uint32_t kCloseRetries = 10;  // per buffer, once Close() has begun
+
   // Takes the segment; `wake` (may be null) is woken after each published write.
   JournalWriter(std::unique_ptr<registrar::SegmentWriter> segment, const JournalWriterOptions& o,
                 net::Backend* wake);
@@ -88,6 +99,7 @@ class JournalWriter {
     std::unique_ptr<char[]> data;
     std::size_t size = 0;
     uint64_t last_seq = 0;  // sequence of the last record in it
+    bool written = false;   // writer: write(2) done, (kAlways) fdatasync still to succeed
   };
   void Run();
   void Signal();
@@ -106,6 +118,7 @@ class JournalWriter {
   std::atomic<int> handed_{-1};
   alignas(kCacheLine) std::atomic<uint32_t> signal_{0};
   std::atomic<bool> writer_sleeping_{false};
+  std::atomic<bool> closing_{false};  // Close() began: failures are given up after a while
   std::atomic<bool> stop_{false};
   std::atomic<uint32_t> wanted_rotation_{0};
   alignas(kCacheLine) std::atomic<uint64_t> durable_{0};
