@@ -28,6 +28,8 @@
 #include "sipfront/core/snapshots.h"
 #include "sipfront/core/worker.h"
 #include "sipfront/net/backend.h"
+#include "sipfront/net/stream.h"
+#include "sipfront/net/tls.h"
 #include "sipfront/registrar/persistence.h"
 #include "sipfront/registrar/registrar.h"
 
@@ -40,7 +42,8 @@ constexpr std::string_view kUsage =
     "  --config FILE   JSON configuration (docs/configuration.md)\n"
     "Without --config, runs the embedded default: writes var/sipfront.json with a demo\n"
     "account, domain and user (printed below) unless it exists, and listens on\n"
-    "udp:127.0.0.1:5060. SIGINT/SIGTERM stop it cleanly.\n";
+    "udp:127.0.0.1:5060, tcp:127.0.0.1:5060 and tls:127.0.0.1:5061 (with a self-signed\n"
+    "certificate generated under var/tls/). SIGINT/SIGTERM stop it cleanly.\n";
 
 [[noreturn]] void Die(const std::string& what) {
   std::cerr << "sipfront: " << what << "\n";
@@ -127,6 +130,45 @@ sigset_t StopSignals() {
   return set;
 }
 
+absl::StatusOr<sipfront::net::Endpoint> ListenEndpoint(const sipfront::core::ListenSpec& l) {
+  return sipfront::net::ParseEndpoint(
+      (l.host.find(':') != std::string::npos ? "[" + l.host + "]" : l.host) + ":" +
+      std::to_string(l.port));
+}
+
+// The TLS context of the tls: listeners; generates a self-signed pair on first run.
+std::unique_ptr<sipfront::net::TlsContext> MakeTlsContext(const Config& config) {
+  auto under_data = [&](const std::string& p) {
+    return p.starts_with('/') ? p : config.data_dir + "/" + p;
+  };
+  sipfront::net::TlsOptions o;
+  o.certificate_file = under_data(config.tls.certificate);
+  o.private_key_file = under_data(config.tls.private_key);
+  o.allow_deprecated = config.tls.allow_deprecated;
+  o.ciphers = config.tls.ciphers;
+  if (!Exists(o.certificate_file) && !Exists(o.private_key_file)) {
+    for (const std::string* f : {&o.certificate_file, &o.private_key_file}) {
+      const std::size_t slash = f->rfind('/');
+      if (slash != std::string::npos && slash != 0) {
+        MakeDir(f->substr(0, slash));
+      }
+    }
+    const absl::Status g = sipfront::net::TlsContext::GenerateSelfSigned(
+        o.certificate_file, o.private_key_file, "localhost", 825);
+    if (!g.ok()) {
+      Die("tls: cannot generate a self-signed certificate: " + std::string(g.message()));
+    }
+    std::cerr << "sipfront: generated a self-signed TLS certificate " << o.certificate_file
+              << " (key " << o.private_key_file << ")\n";
+  }
+  absl::StatusOr<std::unique_ptr<sipfront::net::TlsContext>> ctx =
+      sipfront::net::TlsContext::Create(o);
+  if (!ctx.ok()) {
+    Die("tls: " + std::string(ctx.status().message()));
+  }
+  return std::move(*ctx);
+}
+
 uint32_t NextPow2(uint32_t v) {
   uint32_t p = 1;
   while (p < v) {
@@ -177,6 +219,39 @@ void PrintCounters(const sipfront::core::WorkerGroup& group) {
     }
   }
   std::cerr << "\n";
+  sipfront::net::StreamCounters sc;
+  uint64_t pongs = 0;
+  uint64_t oversize = 0;
+  uint64_t flows = 0;
+  bool any = false;
+  for (uint32_t i = 0; i < group.workers(); ++i) {
+    pongs += group.counters(i).pongs;
+    oversize += group.counters(i).stream_oversize;
+    flows += group.counters(i).flow_bindings_dropped;
+    for (const sipfront::net::StreamEngine* e : group.streams(i)) {
+      any = true;
+      const auto& k = e->counters();
+      sc.accepted += k.accepted;
+      sc.closed += k.closed;
+      sc.refused += k.refused;
+      sc.idle_timeouts += k.idle_timeouts;
+      sc.message_timeouts += k.message_timeouts;
+      sc.handshake_timeouts += k.handshake_timeouts;
+      sc.oversize += k.oversize;
+      sc.output_overflow += k.output_overflow;
+      sc.tls_failures += k.tls_failures;
+      sc.copies += k.copies;
+    }
+  }
+  if (any) {
+    std::cerr << "sipfront: connections: accepted=" << sc.accepted << " closed=" << sc.closed
+              << " refused=" << sc.refused << " idle_timeouts=" << sc.idle_timeouts
+              << " message_timeouts=" << sc.message_timeouts
+              << " handshake_timeouts=" << sc.handshake_timeouts
+              << " oversize=" << sc.oversize + oversize << " output_overflow=" << sc.output_overflow
+              << " tls_failures=" << sc.tls_failures << " pongs=" << pongs
+              << " flow_bindings_dropped=" << flows << " partial_copies=" << sc.copies << "\n";
+  }
 }
 
 // Makes the tables' index and records resident before the sockets open, so the first
@@ -254,9 +329,6 @@ int main(int argc, char** argv) {
     Die(std::string(loaded.status().message()));
   }
   const Config& config = *loaded;
-  if (config.listen.size() != 1) {
-    Die(config_path + ": listen: exactly one udp address is supported for now");
-  }
   MakeDir(config.data_dir);
   const std::string secret = LoadSecret(config.data_dir);
 
@@ -287,6 +359,7 @@ int main(int argc, char** argv) {
   ctx.policy.max_expires = config.registrar.max_expires;
   ctx.policy.default_expires = config.registrar.default_expires;
   ctx.policy.max_contacts = config.registrar.max_contacts_per_aor;
+  ctx.policy.flow_timer = config.registrar.flow_timer;
   ctx.policy.max_contacts_policy =
       config.registrar.max_contacts_policy == sipfront::core::MaxContactsPolicy::kReject
           ? sipfront::registrar::MaxContactsPolicy::kReject
@@ -312,6 +385,8 @@ int main(int argc, char** argv) {
   wopts.storm_max_delay_ms = config.storm.max_delay_ms;
   wopts.retry_after_min = config.storm.retry_after_min;
   wopts.retry_after_max = config.storm.retry_after_max;
+  wopts.max_message_bytes = config.connections.max_message_bytes;
+  wopts.bind_to_connection = config.registrar.bind_to_connection;
 
   // Bindings from the last run, before any socket opens (registrar/persistence.h).
   std::vector<std::unique_ptr<sipfront::registrar::BindingTable>> tables;
@@ -351,10 +426,10 @@ int main(int argc, char** argv) {
   }
 
   // Sockets: one per worker on the same address (SO_REUSEPORT); the first resolves port 0.
-  const auto& listen = config.listen[0];
-  absl::StatusOr<sipfront::net::Endpoint> bind = sipfront::net::ParseEndpoint(
-      (listen.host.find(':') != std::string::npos ? "[" + listen.host + "]" : listen.host) + ":" +
-      std::to_string(listen.port));
+  const auto& listen = *std::find_if(config.listen.begin(), config.listen.end(), [](const auto& l) {
+    return l.transport == sipfront::core::Transport::kUdp;
+  });  // ParseConfig checked there is exactly one
+  absl::StatusOr<sipfront::net::Endpoint> bind = ListenEndpoint(listen);
   if (!bind.ok()) {
     Die(config_path + ": listen: " + std::string(bind.status().message()));
   }
@@ -400,8 +475,51 @@ int main(int argc, char** argv) {
                                                                          backends[i].get()));
     }
   }
+  // Stream listeners: per TCP/TLS address one engine per worker on the same port
+  // (SO_REUSEPORT), their completions signalled on the worker's wake eventfd.
+  std::vector<std::unique_ptr<sipfront::net::TlsContext>> tls_contexts;
+  sipfront::net::ConnectionLimits limits(config.connections.max, config.connections.max_per_ip);
+  std::vector<std::vector<std::unique_ptr<sipfront::net::StreamEngine>>> streams(config.workers);
+  std::vector<std::string> stream_lines;
+  for (const auto& l : config.listen) {
+    if (l.transport == sipfront::core::Transport::kUdp) {
+      continue;
+    }
+    const bool is_tls = l.transport == sipfront::core::Transport::kTls;
+    absl::StatusOr<sipfront::net::Endpoint> ep = ListenEndpoint(l);
+    if (!ep.ok()) {
+      Die(config_path + ": listen: " + std::string(ep.status().message()));
+    }
+    sipfront::net::StreamOptions sopts;
+    sopts.bind = *ep;
+    sopts.limits = &limits;
+    sopts.idle_timeout_ms = config.connections.idle_timeout_s * 1000;
+    sopts.message_timeout_ms = config.connections.message_timeout_ms;
+    sopts.handshake_timeout_ms = config.connections.handshake_timeout_ms;
+    sopts.max_message_bytes = config.connections.max_message_bytes;
+    if (is_tls) {
+      if (tls_contexts.empty()) {
+        tls_contexts.push_back(MakeTlsContext(config));
+      }
+      sopts.tls = tls_contexts.front().get();
+    }
+    for (uint32_t i = 0; i < config.workers; ++i) {
+      absl::StatusOr<std::unique_ptr<sipfront::net::StreamEngine>> e =
+          sipfront::net::StreamEngine::Create(sopts, backends[i]->wake_fd());
+      if (!e.ok()) {
+        Die(l.text + ": " + std::string(e.status().message()));
+      }
+      sopts.bind = (*e)->local();  // later workers listen on the very same port
+      streams[i].push_back(std::move(*e));
+    }
+    stream_lines.push_back(std::string(is_tls ? "tls:" : "tcp:") +
+                           sipfront::net::ToString(sopts.bind));
+  }
   sipfront::core::WorkerGroup group(wopts, ctx, std::move(backends), std::move(journals),
                                     std::move(tables));
+  for (uint32_t i = 0; i < config.workers; ++i) {
+    group.AddStreams(i, std::move(streams[i]));
+  }
   std::unique_ptr<sipfront::core::SnapshotScheduler> snapshots;
   if (config.journal.enabled) {
     std::vector<sipfront::core::JournalWriter*> writers;
@@ -422,6 +540,9 @@ int main(int argc, char** argv) {
   std::cerr << "sipfront: listening on udp:" << sipfront::net::ToString(local) << " with "
             << config.workers << " worker(s), " << group.backend(0).Name() << ", " << wopts.shards
             << " shards, capacity " << config.max_bindings << " bindings\n";
+  for (const std::string& line : stream_lines) {
+    std::cerr << "sipfront: listening on " << line << "\n";
+  }
   if (embedded && !config.accounts.empty() && !config.accounts[0].domains.empty()) {
     const auto& account = config.accounts[0];
     const auto& domain = account.domains[0];

@@ -293,15 +293,24 @@ struct KeySpec {
   bool required = false;
 };
 
-constexpr KeySpec kTopKeys[] = {{"listen", true}, {"workers"},  {"io"},          {"cpus"},
-                                {"max_bindings"}, {"prefault"}, {"data_dir"},    {"registrar"},
-                                {"journal"},      {"storm"},    {"provisioning"}};
+constexpr KeySpec kTopKeys[] = {{"listen", true}, {"workers"},  {"io"},           {"cpus"},
+                                {"max_bindings"}, {"prefault"}, {"data_dir"},     {"registrar"},
+                                {"journal"},      {"storm"},    {"provisioning"}, {"tls"},
+                                {"connections"}};
+constexpr KeySpec kTlsKeys[] = {
+    {"certificate"}, {"private_key"}, {"allow_deprecated"}, {"ciphers"}};
+constexpr KeySpec kConnectionsKeys[] = {{"max"},
+                                        {"max_per_ip"},
+                                        {"idle_timeout_s"},
+                                        {"max_message_bytes"},
+                                        {"message_timeout_ms"},
+                                        {"handshake_timeout_ms"}};
 constexpr KeySpec kStormKeys[] = {{"max_delay_ms"}, {"retry_after_min"}, {"retry_after_max"}};
 constexpr KeySpec kJournalKeys[] = {
     {"enabled"}, {"flush_interval_ms"}, {"fsync"}, {"snapshot_interval_s"}};
-constexpr KeySpec kRegistrarKeys[] = {{"min_expires"},         {"max_expires"},
-                                      {"default_expires"},     {"max_contacts_per_aor"},
-                                      {"max_contacts_policy"}, {"nonce_lifetime"}};
+constexpr KeySpec kRegistrarKeys[] = {
+    {"min_expires"},         {"max_expires"},    {"default_expires"},    {"max_contacts_per_aor"},
+    {"max_contacts_policy"}, {"nonce_lifetime"}, {"bind_to_connection"}, {"flow_timer"}};
 constexpr KeySpec kProvisioningKeys[] = {{"accounts"}};
 constexpr KeySpec kAccountKeys[] = {
     {"sid", true}, {"auth_token"}, {"credential_lists"}, {"domains"}};
@@ -594,6 +603,12 @@ class ConfigReader {
           if (key == "storm") {
             return ReadStorm(v, path);
           }
+          if (key == "tls") {
+            return ReadTls(v, path);
+          }
+          if (key == "connections") {
+            return ReadConnections(v, path);
+          }
           return Object(v, path, kProvisioningKeys,
                         [&](std::string_view, Path accounts_path, od::value& accounts) {
                           return Array(accounts, accounts_path,
@@ -635,6 +650,16 @@ class ConfigReader {
     if (config_.listen.empty()) {
       return Error(at, path, "expected at least one entry");
     }
+    // The workers' loop is the UDP backend's; stream listeners ride on it.
+    const auto udp =
+        std::count_if(config_.listen.begin(), config_.listen.end(),
+                      [](const ListenSpec& l) { return l.transport == Transport::kUdp; });
+    if (udp != 1) {
+      return Error(at, path,
+                   absl::StrCat("expected exactly one \"udp:\" entry (tcp: and tls: listeners "
+                                "are served by the same workers), got ",
+                                udp));
+    }
     return absl::OkStatus();
   }
 
@@ -643,22 +668,25 @@ class ConfigReader {
   absl::Status ParseListen(ListenSpec& spec, const char* at, Path path, std::string& address) {
     const std::string_view text = spec.text;
     const auto malformed = [&] {
-      return Error(at, path, absl::StrCat("expected \"udp:HOST:PORT\", got ", Quoted(text)));
+      return Error(
+          at, path,
+          absl::StrCat("expected \"udp:HOST:PORT\", \"tcp:HOST:PORT\" or \"tls:HOST:PORT\", got ",
+                       Quoted(text)));
     };
     const std::size_t colon = text.find(':');
     if (colon == std::string_view::npos) {
       return malformed();
     }
     const std::string_view transport = text.substr(0, colon);
-    if (transport == "tcp" || transport == "tls") {
-      return Error(
-          at, path,
-          absl::StrCat("transport \"", Piece(transport), "\" is not supported yet (only \"udp\")"));
-    }
-    if (transport != "udp") {
+    if (transport == "udp") {
+      spec.transport = Transport::kUdp;
+    } else if (transport == "tcp") {
+      spec.transport = Transport::kTcp;
+    } else if (transport == "tls") {
+      spec.transport = Transport::kTls;
+    } else {
       return malformed();
     }
-    spec.transport = Transport::kUdp;
     std::string_view rest = text.substr(colon + 1);
     std::string_view host;
     std::string_view port;
@@ -708,6 +736,45 @@ class ConfigReader {
     spec.port = static_cast<uint16_t>(port_number);
     address.assign(reinterpret_cast<const char*>(binary), ipv6 ? sizeof(in6_addr) : 4);
     return absl::OkStatus();
+  }
+
+  absl::Status ReadTls(od::value& v, Path path) {
+    TlsConfig& t = config_.tls;
+    return Object(v, path, kTlsKeys, [&](std::string_view key, Path key_path, od::value& e) {
+      if (key == "certificate") {
+        return NonEmptyString(e, key_path, t.certificate);
+      }
+      if (key == "private_key") {
+        return NonEmptyString(e, key_path, t.private_key);
+      }
+      if (key == "allow_deprecated") {
+        return Bool(e, key_path, t.allow_deprecated);
+      }
+      return NonEmptyString(e, key_path, t.ciphers);
+    });
+  }
+
+  absl::Status ReadConnections(od::value& v, Path path) {
+    ConnectionsConfig& c = config_.connections;
+    return Object(v, path, kConnectionsKeys,
+                  [&](std::string_view key, Path key_path, od::value& e) {
+                    if (key == "max") {
+                      return Uint(e, key_path, 1, 10000000, c.max);
+                    }
+                    if (key == "max_per_ip") {
+                      return Uint(e, key_path, 1, 10000000, c.max_per_ip);
+                    }
+                    if (key == "idle_timeout_s") {
+                      return Uint(e, key_path, 1, 86400, c.idle_timeout_s);
+                    }
+                    if (key == "max_message_bytes") {
+                      return Uint(e, key_path, 1024, 65535, c.max_message_bytes);
+                    }
+                    if (key == "message_timeout_ms") {
+                      return Uint(e, key_path, 100, 600000, c.message_timeout_ms);
+                    }
+                    return Uint(e, key_path, 100, 600000, c.handshake_timeout_ms);
+                  });
   }
 
   absl::Status ReadStorm(od::value& v, Path path) {
@@ -777,6 +844,12 @@ class ConfigReader {
           }
           if (key == "nonce_lifetime") {
             return Uint(e, key_path, 10, 3600, r.nonce_lifetime);
+          }
+          if (key == "bind_to_connection") {
+            return Bool(e, key_path, r.bind_to_connection);
+          }
+          if (key == "flow_timer") {
+            return Uint(e, key_path, 10, 3600, r.flow_timer);
           }
           constexpr std::string_view kPolicies[] = {"reject", "replace_oldest"};
           std::size_t i = 0;
@@ -1061,9 +1134,10 @@ std::string DefaultConfigJson(std::string_view password) {
   return absl::StrCat(R"json(// sipfront configuration: JSON, with // comments allowed.
 // Unknown keys are errors. Keys marked "optional" may be left out; the value shown is the default.
 {
-  // Where to receive SIP: "udp:HOST:PORT" with an IPv4 address or a bracketed IPv6 address
-  // ("udp:[::1]:5060"); port 0 picks a free port. tcp: and tls: are not supported yet.
-  "listen": ["udp:127.0.0.1:5060"],
+  // Where to receive SIP: "udp:HOST:PORT" (exactly one), "tcp:HOST:PORT", "tls:HOST:PORT",
+  // with an IPv4 address or a bracketed IPv6 address ("udp:[::1]:5060"); port 0 picks a
+  // free port.
+  "listen": ["udp:127.0.0.1:5060", "tcp:127.0.0.1:5060", "tls:127.0.0.1:5061"],
 
   // Optional. Worker threads (1..256); each owns its own slice of the registrations.
   "workers": 1,
@@ -1097,8 +1171,33 @@ std::string DefaultConfigJson(std::string_view password) {
     // When that limit is reached: "reject" the REGISTER, or "replace_oldest" contact.
     "max_contacts_policy": "reject",
     // How long a digest nonce stays fresh (10..3600).
-    "nonce_lifetime": 300
+    "nonce_lifetime": 300,
+    // Remove bindings registered over a TCP/TLS connection when it closes (false: they stay
+    // until they expire, and the device re-registers on a new connection).
+    "bind_to_connection": false,
+    // Flow-Timer (10..3600 s) told to RFC 5626 (outbound) clients over TCP/TLS: they send a
+    // CRLF keepalive within it.
+    "flow_timer": 120
   },
+
+  // Optional. TLS listeners. Relative paths are under data_dir; when both files are missing,
+  // a self-signed pair (CN localhost) is generated there at start.
+  "tls": {
+    "certificate": "tls/cert.pem",
+    "private_key": "tls/key.pem",
+    // Also accept TLS 1.0 and 1.1 (default: TLS 1.2 and 1.3 only).
+    "allow_deprecated": false
+    // "ciphers": the TLS 1.2 cipher list (OpenSSL syntax); default: ECDHE-ECDSA/RSA and RSA
+    // key exchange with AES-GCM, AES-SHA256/384 and AES-SHA.
+  },
+
+  // Optional. TCP/TLS connections: at most `max` in all and `max_per_ip` from one address;
+  // closed after idle_timeout_s without a byte, when a started message is not complete
+  // within message_timeout_ms, or a TLS handshake within handshake_timeout_ms; a message
+  // larger than max_message_bytes is answered 513 and its connection closed.
+  "connections": { "max": 10000, "max_per_ip": 1000, "idle_timeout_s": 300,
+                   "max_message_bytes": 65535, "message_timeout_ms": 5000,
+                   "handshake_timeout_ms": 5000 },
 
   // Optional. Bindings survive restarts: every change is journaled under data_dir before its
   // 200 OK goes out (a crash of the process loses nothing acknowledged; a power loss at most

@@ -1,6 +1,8 @@
 #include "sipfront/core/worker.h"
 
 #include <cstring>
+#include <functional>
+#include <unordered_map>
 
 #include <pthread.h>
 #include <sched.h>
@@ -15,11 +17,41 @@
 namespace sipfront::core {
 namespace {
 
-// A REGISTER handed to the shard's owner: the packet source, then the datagram.
-struct ForwardHeader {
+// What travels through the rings between workers.
+enum class Record : uint8_t {
+  kApply,     // a REGISTER admitted by another worker for a shard this worker owns
+  kReply,     // an answer for a connection this worker holds
+  kDropFlow,  // a connection closed: remove the bindings of one AOR registered over it
+};
+
+// Where an answer goes: a UDP source, or a connection held by worker `origin`.
+struct Target {
   net::Endpoint peer;
+  net::ConnRef conn;  // invalid: UDP
+  uint8_t engine = 0;
+  uint8_t origin = 0;
+  registrar::Transport transport = registrar::Transport::kUdp;
+};
+
+Target Udp(const net::Endpoint& peer) {
+  Target t;
+  t.peer = peer;
+  return t;
+}
+
+// Ring record header; the payload (datagram, answer, or FlowAor) follows.
+struct ForwardHeader {
+  Target target;
   uint32_t length = 0;
-  uint32_t reserved = 0;
+  Record kind = Record::kApply;
+};
+
+// An AOR registered over a connection (bind_to_connection).
+struct FlowAor {
+  uint64_t hash;
+  uint16_t domain;
+  uint8_t user_len;
+  char user[registrar::kMaxUserLength];
 };
 
 // How long an idle worker sleeps in Poll(): short enough for the one-second expiry tick.
@@ -28,12 +60,24 @@ constexpr int kIdleWaitMs = 250;
 // Answers waiting for their journal records to be written.
 constexpr std::size_t kMaxHeld = 4096;
 
+// AORs remembered per connection for bind_to_connection (a device registers one or two).
+constexpr std::size_t kMaxFlowAors = 16;
+
 // An answer waiting until the journal has written `seq` records.
 struct Held {
   net::TxBuffer* tx;
   std::size_t len;
-  net::Endpoint peer;
+  Target target;
   uint64_t seq;
+};
+
+// Adapts the worker's lambdas to the stream engine's callback interface.
+class LambdaHandler final : public net::StreamHandler {
+ public:
+  std::function<std::size_t(const net::ConnInfo&, PaddedView)> data;
+  std::function<void(const net::ConnInfo&)> closed;
+  std::size_t OnData(const net::ConnInfo& c, PaddedView in) override { return data(c, in); }
+  void OnClosed(const net::ConnInfo& c) override { closed(c); }
 };
 
 }  // namespace
@@ -47,6 +91,9 @@ struct WorkerGroup::Worker {
   WorkerCounters counters;
   JournalWriter* journal = nullptr;
   std::unique_ptr<JournalSink> sink;
+  std::vector<std::unique_ptr<net::StreamEngine>> streams;
+  // bind_to_connection: AORs registered over each open connection, by (engine << 32 | slot).
+  std::unordered_map<uint64_t, std::vector<FlowAor>> flows;
   std::unique_ptr<Held[]> held;  // ring of kMaxHeld
   std::size_t held_head = 0;
   std::size_t held_count = 0;
@@ -131,6 +178,23 @@ void WorkerGroup::Join() {
   threads_.clear();
 }
 
+void WorkerGroup::AddStreams(uint32_t worker,
+                             std::vector<std::unique_ptr<net::StreamEngine>> engines) {
+  SIPFRONT_CHECK(threads_.empty() && worker < workers_.size());
+  for (auto& e : engines) {
+    workers_[worker]->streams.push_back(std::move(e));
+  }
+  SIPFRONT_CHECK(workers_[worker]->streams.size() <= 255);
+}
+
+std::vector<const net::StreamEngine*> WorkerGroup::streams(uint32_t worker) const {
+  std::vector<const net::StreamEngine*> out;
+  for (const auto& e : workers_[worker]->streams) {
+    out.push_back(e.get());
+  }
+  return out;
+}
+
 uint32_t WorkerGroup::workers() const { return options_.workers; }
 const WorkerCounters& WorkerGroup::counters(uint32_t worker) const {
   return workers_[worker]->counters;
@@ -181,15 +245,47 @@ void WorkerGroup::Run(Worker& w) {
     }
     return tx;
   };
-  auto put_back = [&](net::TxBuffer* tx) { spare = tx; };
+  auto put_back = [&](net::TxBuffer* tx) {
+    if (spare == nullptr) {
+      spare = tx;
+    } else {
+      be.ReleaseTx(tx);
+    }
+  };
+  // Bytes for a connection: queued on it here, or handed to the worker holding it.
+  auto deliver = [&](const Target& t, const char* data, std::size_t len) {
+    if (t.origin == w.index) {
+      if (w.streams[t.engine]->Send(t.conn, data, len)) {
+        ++c.tx;
+      } else {
+        ++c.stream_dropped;  // the connection closed meanwhile
+      }
+      return;
+    }
+    SpscRing& ring = *rings_[w.index * n_workers + t.origin];
+    char* slot = ring.Reserve(sizeof(ForwardHeader) + len);
+    if (slot == nullptr) {
+      ++c.stream_dropped;
+      return;
+    }
+    ForwardHeader h{t, static_cast<uint32_t>(len), Record::kReply};
+    std::memcpy(slot, &h, sizeof(h));
+    std::memcpy(slot + sizeof(h), data, len);
+    ++c.replies_out;
+  };
   // Sends `len` bytes already written into `tx` (0: nothing fit, counted, not sent).
-  auto send = [&](net::TxBuffer* tx, std::size_t len, const net::Endpoint& to) {
+  auto send = [&](net::TxBuffer* tx, std::size_t len, const Target& to) {
     if (len == 0) {
       ++c.tx_dropped;
       put_back(tx);
       return;
     }
-    be.QueueTx(tx, len, to);
+    if (to.conn.valid()) {
+      deliver(to, tx->data, len);
+      put_back(tx);
+      return;
+    }
+    be.QueueTx(tx, len, to.peer);
     ++c.tx;
   };
   auto inbound_pending = [&] {
@@ -202,14 +298,15 @@ void WorkerGroup::Run(Worker& w) {
   };
 
   // Applies an admitted REGISTER on the shard this worker owns and answers it.
-  auto apply = [&](uint32_t shard, const net::Endpoint& peer) {
+  auto apply = [&](uint32_t shard, const Target& to) {
     net::TxBuffer* tx = acquire();
     if (tx == nullptr) {
       return;
     }
     registrar::Outcome outcome;
-    const std::size_t len = w.registrar->Apply(*tables_[shard], w.msg, w.reg, peer, mono_now,
-                                               wall_now, tx->data, tx->capacity, outcome);
+    const std::size_t len =
+        w.registrar->Apply(*tables_[shard], w.msg, w.reg, to.peer, mono_now, wall_now, tx->data,
+                           tx->capacity, outcome, to.transport);
     ++c.outcomes[static_cast<std::size_t>(outcome)];
     // An answer reporting bindings leaves only once the journal records of every change it may
     // reflect have reached the kernel (journal_writer.h).
@@ -219,12 +316,12 @@ void WorkerGroup::Run(Worker& w) {
         put_back(tx);
         return;
       }
-      w.held[(w.held_head + w.held_count) % kMaxHeld] = Held{tx, len, peer, w.journal->appended()};
+      w.held[(w.held_head + w.held_count) % kMaxHeld] = Held{tx, len, to, w.journal->appended()};
       ++w.held_count;
       ++c.held;
       return;
     }
-    send(tx, len, peer);
+    send(tx, len, to);
   };
   // Sends the held answers whose records are written.
   auto release_held = [&] {
@@ -234,40 +331,51 @@ void WorkerGroup::Run(Worker& w) {
     const uint64_t durable = w.journal->durable();
     while (w.held_count != 0 && w.held[w.held_head].seq <= durable) {
       const Held& h = w.held[w.held_head];
-      be.QueueTx(h.tx, h.len, h.peer);
-      ++c.tx;
+      if (h.target.conn.valid()) {
+        deliver(h.target, h.tx->data, h.len);
+        be.ReleaseTx(h.tx);
+      } else {
+        be.QueueTx(h.tx, h.len, h.target.peer);
+        ++c.tx;
+      }
       w.held_head = (w.held_head + 1) % kMaxHeld;
       --w.held_count;
     }
   };
+  // Removes the bindings of `aor` registered over the closed flow of `t`, on the shard owner.
+  auto drop_flow = [&](const FlowAor& aor, const Target& t) {
+    const registrar::AorKey key{aor.domain, std::string_view(aor.user, aor.user_len), aor.hash};
+    const uint32_t shard = static_cast<uint32_t>(aor.hash) & ctx_.shard_mask;
+    c.flow_bindings_dropped += w.registrar->DropFlow(*tables_[shard], key, t.transport, t.peer);
+  };
+  // bind_to_connection: remembers that `t`'s connection registered the REGISTER's AOR.
+  auto remember_flow = [&](const Target& t) {
+    const registrar::DomainInfo* d = ctx_.domains->Find(w.reg.request_uri.host);
+    FlowAor f{};
+    registrar::AorKey key;
+    if (d == nullptr || !w.registrar->AorOf(w.reg, d->id, f.user, key)) {
+      return;
+    }
+    std::vector<FlowAor>& list = w.flows[(uint64_t{t.engine} << 32) | t.conn.index];
+    for (const FlowAor& e : list) {
+      if (e.hash == key.hash && e.domain == key.domain &&
+          std::string_view(e.user, e.user_len) == key.user) {
+        return;
+      }
+    }
+    if (list.size() < kMaxFlowAors) {
+      f.hash = key.hash;
+      f.domain = key.domain;
+      f.user_len = static_cast<uint8_t>(key.user.size());
+      if (key.user.data() != f.user) {
+        std::memcpy(f.user, key.user.data(), key.user.size());
+      }
+      list.push_back(f);
+    }
+  };
 
-  auto handle = [&](const net::RxPacket& pkt) {
-    ++c.rx;
-    if (pkt.truncated) {
-      ++c.rx_truncated;
-      return;
-    }
-    const sip::ParseError e = sip::Tokenize(pkt.data, sip::Framing::kDatagram, w.msg);
-    if (e == sip::ParseError::kKeepalive) {
-      ++c.keepalives;
-      return;
-    }
-    if (e != sip::ParseError::kOk) {
-      ++c.parse_errors[static_cast<std::size_t>(e)];
-      const sip::ErrorResponse r = sip::ErrorResponseFor(e);
-      net::TxBuffer* tx = acquire();
-      if (tx == nullptr) {
-        return;
-      }
-      const std::size_t len = sip::WriteErrorResponse(pkt.data.view(), r.status_code,
-                                                      r.reason_phrase, tx->data, tx->capacity);
-      if (len == 0) {
-        put_back(tx);  // a malformed response, or no Via: nothing to answer
-        return;
-      }
-      send(tx, len, pkt.peer);
-      return;
-    }
+  // A well-formed message (tokenized into w.msg from `bytes`), from UDP or a connection.
+  auto process = [&](PaddedView bytes, const Target& t, uint64_t rx_ns) {
     const sip::Message& msg = w.msg;
     if (msg.kind == sip::MessageKind::kResponse) {
       ++c.responses_ignored;
@@ -281,16 +389,15 @@ void WorkerGroup::Run(Worker& w) {
       if (tx == nullptr) {
         return;
       }
-      send(tx, w.registrar->Simple(msg, pkt.peer, status, reason, extra, tx->data, tx->capacity),
-           pkt.peer);
+      send(tx, w.registrar->Simple(msg, t.peer, status, reason, extra, tx->data, tx->capacity), t);
     };
     // Malformed requests get 400 naming the problem. A REGISTER's own fields are parsed once,
     // by ParseRegister; ValidateMessage then checks only the rest.
     const bool is_register = msg.method == sip::Method::kRegister;
     // The storm guard: this worker is behind (the datagram waited too long in the kernel), so
     // answer cheaply and tell the device when to come back rather than queue it.
-    if (is_register && max_delay_ns != 0 && pkt.rx_ns != 0 && now_ns > pkt.rx_ns &&
-        now_ns - pkt.rx_ns > max_delay_ns) {
+    if (is_register && max_delay_ns != 0 && rx_ns != 0 && now_ns > rx_ns &&
+        now_ns - rx_ns > max_delay_ns) {
       char extra[32] = "Retry-After: ";
       sip::ResponseWriter x(extra + 13, sizeof(extra) - 13);
       x.AppendUint(retry_after());
@@ -332,37 +439,148 @@ void WorkerGroup::Run(Worker& w) {
       return;
     }
     const registrar::AdmitResult a =
-        w.registrar->Admit(msg, w.reg, pkt.peer, wall_now, tx->data, tx->capacity);
+        w.registrar->Admit(msg, w.reg, t.peer, wall_now, tx->data, tx->capacity);
     if (!a.apply) {
       ++c.outcomes[static_cast<std::size_t>(a.outcome)];
-      send(tx, a.response, pkt.peer);
+      send(tx, a.response, t);
       return;
+    }
+    if (t.conn.valid() && options_.bind_to_connection) {
+      remember_flow(t);
     }
     const uint32_t owner = a.shard % n_workers;
     if (owner == w.index) {
       put_back(tx);  // Apply takes it again
-      apply(a.shard, pkt.peer);
+      apply(a.shard, t);
       return;
     }
     SpscRing& ring = *rings_[w.index * n_workers + owner];
-    char* slot = ring.Reserve(sizeof(ForwardHeader) + pkt.data.size());
+    char* slot = ring.Reserve(sizeof(ForwardHeader) + bytes.size());
     if (slot == nullptr) {
       // The owner is behind: shed load with 503 rather than queueing without bound.
       ++c.ring_full;
       send(tx,
-           w.registrar->Simple(msg, pkt.peer, 503, "Service Unavailable", "Retry-After: 5\r\n",
+           w.registrar->Simple(msg, t.peer, 503, "Service Unavailable", "Retry-After: 5\r\n",
                                tx->data, tx->capacity),
-           pkt.peer);
+           t);
       return;
     }
     put_back(tx);
-    ForwardHeader h{pkt.peer, static_cast<uint32_t>(pkt.data.size()), 0};
+    ForwardHeader h{t, static_cast<uint32_t>(bytes.size()), Record::kApply};
     std::memcpy(slot, &h, sizeof(h));
-    std::memcpy(slot + sizeof(h), pkt.data.data(), pkt.data.size());
+    std::memcpy(slot + sizeof(h), bytes.data(), bytes.size());
     ++c.forwarded_out;
   };
 
-  // REGISTERs other workers admitted for shards this worker owns.
+  auto handle = [&](const net::RxPacket& pkt) {
+    ++c.rx;
+    if (pkt.truncated) {
+      ++c.rx_truncated;
+      return;
+    }
+    const sip::ParseError e = sip::Tokenize(pkt.data, sip::Framing::kDatagram, w.msg);
+    if (e == sip::ParseError::kKeepalive) {
+      ++c.keepalives;
+      return;
+    }
+    if (e != sip::ParseError::kOk) {
+      ++c.parse_errors[static_cast<std::size_t>(e)];
+      const sip::ErrorResponse r = sip::ErrorResponseFor(e);
+      net::TxBuffer* tx = acquire();
+      if (tx == nullptr) {
+        return;
+      }
+      const std::size_t len = sip::WriteErrorResponse(pkt.data.view(), r.status_code,
+                                                      r.reason_phrase, tx->data, tx->capacity);
+      if (len == 0) {
+        put_back(tx);  // a malformed response, or no Via: nothing to answer
+        return;
+      }
+      send(tx, len, Udp(pkt.peer));
+      return;
+    }
+    process(pkt.data, Udp(pkt.peer), pkt.rx_ns);
+  };
+
+  // Stream side: one handler per engine, framing one message per call.
+  std::vector<std::unique_ptr<LambdaHandler>> handlers;
+  for (std::size_t e = 0; e < w.streams.size(); ++e) {
+    auto h = std::make_unique<LambdaHandler>();
+    const auto engine = static_cast<uint8_t>(e);
+    h->data = [&, engine](const net::ConnInfo& ci, PaddedView in) -> std::size_t {
+      const sip::ParseError err =
+          sip::Tokenize(in, sip::Framing::kStream, w.msg, options_.max_message_bytes);
+      if (err == sip::ParseError::kIncomplete) {
+        return 0;
+      }
+      const Target t{ci.peer, ci.ref, engine, static_cast<uint8_t>(w.index),
+                     ci.tls ? registrar::Transport::kTls : registrar::Transport::kTcp};
+      if (err == sip::ParseError::kKeepalive) {
+        ++c.keepalives;
+        if (w.msg.size >= 4) {  // "\r\n\r\n" ping: "\r\n" pong (RFC 5626 §4.4.1)
+          ++c.pongs;
+          deliver(t, "\r\n", 2);
+        }
+        return w.msg.size;
+      }
+      ++c.rx;
+      if (err != sip::ParseError::kOk) {
+        // The stream cannot be re-synchronised after a framing or syntax error: answer when
+        // there is a Via to answer to, then close.
+        ++c.parse_errors[static_cast<std::size_t>(err)];
+        if (err == sip::ParseError::kMessageTooLarge) {
+          ++c.stream_oversize;
+        }
+        const sip::ErrorResponse r = sip::ErrorResponseFor(err);
+        net::TxBuffer* tx = acquire();
+        if (tx != nullptr) {
+          const std::size_t len = sip::WriteErrorResponse(in.view().substr(0, 8192), r.status_code,
+                                                          r.reason_phrase, tx->data, tx->capacity);
+          if (len != 0) {
+            send(tx, len, t);
+          } else {
+            put_back(tx);
+          }
+        }
+        return net::kCloseConnection;
+      }
+      const uint32_t used = w.msg.size;
+      process(in.Prefix(used), t, 0);
+      return used;
+    };
+    h->closed = [&, engine](const net::ConnInfo& ci) {
+      if (w.flows.empty()) {
+        return;
+      }
+      auto it = w.flows.find((uint64_t{engine} << 32) | ci.ref.index);
+      if (it == w.flows.end()) {
+        return;
+      }
+      const Target t{ci.peer, ci.ref, engine, static_cast<uint8_t>(w.index),
+                     ci.tls ? registrar::Transport::kTls : registrar::Transport::kTcp};
+      for (const FlowAor& f : it->second) {
+        const uint32_t owner = (static_cast<uint32_t>(f.hash) & ctx_.shard_mask) % n_workers;
+        if (owner == w.index) {
+          drop_flow(f, t);
+          continue;
+        }
+        SpscRing& ring = *rings_[w.index * n_workers + owner];
+        char* slot = ring.Reserve(sizeof(ForwardHeader) + sizeof(FlowAor));
+        if (slot == nullptr) {
+          ++c.ring_full;  // the bindings then expire in their own time
+          continue;
+        }
+        ForwardHeader fh{t, sizeof(FlowAor), Record::kDropFlow};
+        std::memcpy(slot, &fh, sizeof(fh));
+        std::memcpy(slot + sizeof(fh), &f, sizeof(f));
+      }
+      w.flows.erase(it);
+    };
+    handlers.push_back(std::move(h));
+  }
+
+  // Records other workers sent: REGISTERs for shards this worker owns, answers for its
+  // connections, closed flows.
   auto drain = [&] {
     for (uint32_t from = 0; from < n_workers; ++from) {
       if (from == w.index) {
@@ -373,15 +591,29 @@ void WorkerGroup::Run(Worker& w) {
       for (PaddedView rec = ring.Front(); rec.data() != nullptr; rec = ring.Front()) {
         ForwardHeader h{};
         std::memcpy(&h, rec.data(), sizeof(h));
-        const PaddedView datagram(rec.data() + sizeof(h), h.length, rec.capacity() - sizeof(h));
-        ++c.forwarded_in;
-        if (sip::Tokenize(datagram, sip::Framing::kDatagram, w.msg) == sip::ParseError::kOk &&
-            sip::ParseRegister(w.msg, w.reg).ok()) {
-          const registrar::DomainInfo* d = ctx_.domains->Find(w.reg.request_uri.host);
-          char user[registrar::kMaxUserLength];
-          registrar::AorKey key;
-          if (d != nullptr && w.registrar->AorOf(w.reg, d->id, user, key)) {
-            apply(static_cast<uint32_t>(key.hash) & ctx_.shard_mask, h.peer);
+        const PaddedView payload(rec.data() + sizeof(h), h.length, rec.capacity() - sizeof(h));
+        switch (h.kind) {
+          case Record::kApply: {
+            ++c.forwarded_in;
+            if (sip::Tokenize(payload, sip::Framing::kDatagram, w.msg) == sip::ParseError::kOk &&
+                sip::ParseRegister(w.msg, w.reg).ok()) {
+              const registrar::DomainInfo* d = ctx_.domains->Find(w.reg.request_uri.host);
+              char user[registrar::kMaxUserLength];
+              registrar::AorKey key;
+              if (d != nullptr && w.registrar->AorOf(w.reg, d->id, user, key)) {
+                apply(static_cast<uint32_t>(key.hash) & ctx_.shard_mask, h.target);
+              }
+            }
+            break;
+          }
+          case Record::kReply:
+            deliver(h.target, payload.data(), payload.size());
+            break;
+          case Record::kDropFlow: {
+            FlowAor f;
+            std::memcpy(&f, payload.data(), sizeof(f));
+            drop_flow(f, h.target);
+            break;
           }
         }
         ring.Pop();
@@ -415,16 +647,10 @@ void WorkerGroup::Run(Worker& w) {
     for (std::size_t i = 0; i < n; ++i) {
       handle(packets[i]);
     }
-    drain();
-    // Publish hand-offs in one release store per ring, waking owners that sleep.
-    for (uint32_t to = 0; to < n_workers; ++to) {
-      if (to != w.index && rings_[w.index * n_workers + to]->Commit()) {
-        std::atomic_thread_fence(std::memory_order_seq_cst);
-        if (workers_[to]->sleeping.load(std::memory_order_relaxed)) {
-          workers_[to]->backend->Wake();
-        }
-      }
+    for (std::size_t e = 0; e < w.streams.size(); ++e) {
+      w.streams[e]->Poll(*handlers[e]);
     }
+    drain();
     if (mono_now != w.last_expiry) {
       w.last_expiry = mono_now;
       for (uint32_t s : w.owned) {
@@ -435,10 +661,25 @@ void WorkerGroup::Run(Worker& w) {
           }
         });
       }
+      for (std::size_t e = 0; e < w.streams.size(); ++e) {
+        w.streams[e]->Tick(*handlers[e]);
+      }
     }
     if (w.journal != nullptr) {
       w.journal->Flush();
       release_held();
+    }
+    for (auto& e : w.streams) {
+      e->Flush();
+    }
+    // Publish hand-offs in one release store per ring, waking owners that sleep.
+    for (uint32_t to = 0; to < n_workers; ++to) {
+      if (to != w.index && rings_[w.index * n_workers + to]->Commit()) {
+        std::atomic_thread_fence(std::memory_order_seq_cst);
+        if (workers_[to]->sleeping.load(std::memory_order_relaxed)) {
+          workers_[to]->backend->Wake();
+        }
+      }
     }
   }
   // Stopping: answer what can be answered (the journal's owner closes it after Join()).
@@ -450,6 +691,10 @@ void WorkerGroup::Run(Worker& w) {
         be.Poll(packets, 1, 10);
       }
     }
+  }
+  for (std::size_t e = 0; e < w.streams.size(); ++e) {
+    w.streams[e]->Flush();
+    w.streams[e]->Shutdown(*handlers[e]);
   }
   be.Flush();
 }

@@ -147,6 +147,7 @@ class MmsgBackend final : public Backend {
     static_cast<void>(r);  // EAGAIN: the counter is already non-zero, a wake-up is pending
   }
 
+  [[nodiscard]] int wake_fd() const override { return wake_.get(); }
   [[nodiscard]] const char* Name() const override { return "mmsg"; }
   [[nodiscard]] const BackendCounters& counters() const override { return counters_; }
   [[nodiscard]] Endpoint local() const override { return local_; }

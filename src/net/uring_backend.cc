@@ -358,6 +358,7 @@ class UringBackend final : public Backend {
     static_cast<void>(r);  // fails only if the counter would overflow: a wake-up is pending
   }
 
+  [[nodiscard]] int wake_fd() const override { return wake_.get(); }
   [[nodiscard]] const char* Name() const override { return "io_uring"; }
   [[nodiscard]] const BackendCounters& counters() const override { return counters_; }
   [[nodiscard]] Endpoint local() const override { return local_; }

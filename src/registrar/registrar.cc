@@ -54,6 +54,43 @@ bool IEquals(std::string_view a, std::string_view b) {
   return true;
 }
 
+// Whether a Supported header of `req` lists `tag` (comma-separated option tags, any case).
+bool HasOptionTag(const sip::Message& req, std::string_view tag) {
+  for (const sip::Header* h = req.Find(sip::HeaderId::kSupported); h != nullptr; h = req.Next(*h)) {
+    std::string_view v = h->value;
+    while (!v.empty()) {
+      const std::size_t comma = v.find(',');
+      std::string_view item = v.substr(0, comma);
+      while (!item.empty() && (item.front() == ' ' || item.front() == '\t' ||
+                               item.front() == '\r' || item.front() == '\n')) {
+        item.remove_prefix(1);
+      }
+      while (!item.empty() && (item.back() == ' ' || item.back() == '\t' || item.back() == '\r' ||
+                               item.back() == '\n')) {
+        item.remove_suffix(1);
+      }
+      if (IEquals(item, tag)) {
+        return true;
+      }
+      if (comma == std::string_view::npos) {
+        break;
+      }
+      v.remove_prefix(comma + 1);
+    }
+  }
+  return false;
+}
+
+// A contact registering an RFC 5626 flow: +sip.instance and reg-id.
+bool HasOutboundContact(const sip::RegisterFields& reg) {
+  for (uint8_t i = 0; i < reg.contact_count; ++i) {
+    if (!reg.contacts[i].instance.empty() && !reg.contacts[i].reg_id.empty()) {
+      return true;
+    }
+  }
+  return false;
+}
+
 // "0.5" -> 500, "1" -> 1000 (the parser already checked the qvalue grammar).
 uint16_t ParseQ(std::string_view q) {
   if (q.empty()) {
@@ -360,7 +397,7 @@ AdmitResult Registrar::Admit(const sip::Message& req, const sip::RegisterFields&
 std::size_t Registrar::Apply(BindingTable& table, const sip::Message& req,
                              const sip::RegisterFields& reg, const net::Endpoint& peer,
                              uint32_t mono_now, uint64_t wall_now, char* out, std::size_t cap,
-                             Outcome& outcome) {
+                             Outcome& outcome, Transport transport) {
   Impl& m = *impl_;
   const Policy& policy = m.ctx.policy;
   sip::ResponseWriter w(out, cap);
@@ -403,6 +440,22 @@ std::size_t Registrar::Apply(BindingTable& table, const sip::Message& req,
         }
         w.Append("\r\n");
       }
+    }
+    // RFC 3327 §5.3: the Path vector goes back to a client that supports it.
+    if (req.first[static_cast<std::size_t>(sip::HeaderId::kPath)] != sip::kNoHeader &&
+        HasOptionTag(req, "path")) {
+      for (uint8_t h = req.first[static_cast<std::size_t>(sip::HeaderId::kPath)];
+           h != sip::kNoHeader; h = req.headers[h].next) {
+        w.Append("Path: ");
+        w.Append(req.headers[h].value);
+        w.Append("\r\n");
+      }
+    }
+    // RFC 5626 §6: a flow-bound registration of an outbound client.
+    if (transport != Transport::kUdp && HasOutboundContact(reg) && HasOptionTag(req, "outbound")) {
+      w.Append("Require: outbound\r\nFlow-Timer: ");
+      w.AppendUint(policy.flow_timer);
+      w.Append("\r\n");
     }
     w.Append("Date: ");
     w.Append(std::string_view(m.Date(wall_now), sip::kDateLength));
@@ -469,9 +522,9 @@ std::size_t Registrar::Apply(BindingTable& table, const sip::Message& req,
     p.expires = e;
     p.skip = false;
     p.existing = kNil;
-    p.data = BindingData{c.addr.uri.raw, &c.addr.uri,    c.instance, ParseRegId(c.reg_id),
-                         ParseQ(c.q),    mono_now + e,   cseq,       call_id,
-                         peer,           Transport::kUdp};
+    p.data = BindingData{c.addr.uri.raw, &c.addr.uri,  c.instance, ParseRegId(c.reg_id),
+                         ParseQ(c.q),    mono_now + e, cseq,       call_id,
+                         peer,           transport};
     if (aor != kNil) {
       for (uint32_t b = table.First(aor); b != kNil; b = table.Next(b)) {
         if (table.Matches(b, c.addr.uri, p.data.instance, p.data.reg_id)) {
@@ -604,6 +657,36 @@ std::size_t Registrar::Apply(BindingTable& table, const sip::Message& req,
   }
   table.EndWrite();
   return ok(Outcome::kRegistered, aor);
+}
+
+uint32_t Registrar::DropFlow(BindingTable& table, const AorKey& key, Transport transport,
+                             const net::Endpoint& source) {
+  Impl& m = *impl_;
+  const uint32_t aor = table.FindAor(key);
+  if (aor == kNil) {
+    return 0;
+  }
+  uint32_t victims[64];
+  uint32_t n = 0;
+  for (uint32_t b = table.First(aor); b != kNil && n < std::size(victims); b = table.Next(b)) {
+    table.Copy(b, m.copy);
+    if (m.copy.transport == transport && m.copy.source == source) {
+      victims[n++] = b;
+    }
+  }
+  if (n == 0 || (m.sink != nullptr && !m.sink->Reserve(n * kMaxJournalBytes))) {
+    return 0;  // a busy journal: the bindings expire in their own time
+  }
+  table.BeginWrite();
+  for (uint32_t i = 0; i < n; ++i) {
+    if (m.sink != nullptr) {
+      m.sink->OnRemove(table, key, victims[i]);
+    }
+    table.Remove(victims[i]);
+  }
+  table.RemoveAorIfEmpty(aor);
+  table.EndWrite();
+  return n;
 }
 
 }  // namespace sipfront::registrar

@@ -8,7 +8,7 @@
 // domain's "sid" and "domain_name". Every other key may be left out and takes the default shown
 // in the structs below. Shape (more keys may come with later issues):
 //
-//   { "listen": ["udp:127.0.0.1:5060"],          // transports: udp (tcp/tls later)
+//   { "listen": ["udp:127.0.0.1:5060", "tcp:127.0.0.1:5060", "tls:127.0.0.1:5061"],
 //     "workers": 2, "io": "uring",               // uring | mmsg
 //     "cpus": [1, 2],                            // optional: pin worker i to cpus[i]
 //     "max_bindings": 1000000, "data_dir": "var",
@@ -18,6 +18,11 @@
 //     "journal": { "enabled": true, "flush_interval_ms": 100, "fsync": "interval",
 //                  "snapshot_interval_s": 300 },                // interval | always | never
 //     "storm": { "max_delay_ms": 200, "retry_after_min": 30, "retry_after_max": 300 },
+//     "tls": { "certificate": "tls/cert.pem", "private_key": "tls/key.pem",
+//              "allow_deprecated": false, "ciphers": "…" },
+//     "connections": { "max": 10000, "max_per_ip": 1000, "idle_timeout_s": 300,
+//                      "max_message_bytes": 65535, "message_timeout_ms": 5000,
+//                      "handshake_timeout_ms": 5000 },
 //     "provisioning": { "accounts": [ {
 //         "sid": "AC…", "auth_token": "…",
 //         "credential_lists": [ { "sid": "CL…", "friendly_name": "…",
@@ -39,7 +44,7 @@
 
 namespace sipfront::core {
 
-enum class Transport : uint8_t { kUdp };
+enum class Transport : uint8_t { kUdp, kTcp, kTls };
 enum class IoKind : uint8_t { kUring, kMmsg };
 enum class MaxContactsPolicy : uint8_t { kReject, kReplaceOldest };
 
@@ -56,7 +61,28 @@ struct RegistrarConfig {
   uint32_t default_expires = 3600;
   uint32_t max_contacts_per_aor = 10;
   MaxContactsPolicy max_contacts_policy = MaxContactsPolicy::kReject;
-  uint32_t nonce_lifetime = 300;  // seconds a nonce stays fresh
+  uint32_t nonce_lifetime = 300;    // seconds a nonce stays fresh
+  bool bind_to_connection = false;  // drop TCP/TLS-registered bindings when the flow closes
+  uint32_t flow_timer = 120;        // RFC 5626 Flow-Timer in 200s to outbound clients (10..3600)
+};
+
+// TLS listeners (docs/configuration.md "tls"). Relative paths are under data_dir; when both
+// files are missing at start, a self-signed pair is generated there.
+struct TlsConfig {
+  std::string certificate = "tls/cert.pem";
+  std::string private_key = "tls/key.pem";
+  bool allow_deprecated = false;  // also TLS 1.0 and 1.1
+  std::string ciphers;            // TLS 1.2 cipher list; empty: the product's (seed 003)
+};
+
+// TCP/TLS connection limits (docs/configuration.md "connections").
+struct ConnectionsConfig {
+  uint32_t max = 10000;                  // open connections in all (1..10^7)
+  uint32_t max_per_ip = 1000;            // from one source address (1..10^7)
+  uint32_t idle_timeout_s = 300;         // no bytes for this long: closed (1..86400)
+  uint32_t max_message_bytes = 65535;    // larger: 513 and closed (1024..65535)
+  uint32_t message_timeout_ms = 5000;    // a started message must complete within (100..600000)
+  uint32_t handshake_timeout_ms = 5000;  // TLS handshake (100..600000)
 };
 
 enum class FsyncMode : uint8_t { kInterval, kAlways, kNever };
@@ -112,19 +138,22 @@ struct Config {
   RegistrarConfig registrar;
   JournalConfig journal;
   StormConfig storm;
+  TlsConfig tls;
+  ConnectionsConfig connections;
   std::vector<Account> accounts;
 };
 
 // Parses and validates a configuration document. `source` names it in error messages.
 // Checks: types and ranges of every key; min_expires <= default_expires <= max_expires;
-// workers 1..256; cpus (when given) one per worker; listen entries "udp:HOST:PORT" with an IP
-// literal host (IPv6 in brackets) and port 0..65535 (0: pick one, for tests); SIDs of the
+// workers 1..256; cpus (when given) one per worker; listen entries "udp:HOST:PORT",
+// "tcp:HOST:PORT" or "tls:HOST:PORT" with an IP literal host (IPv6 in brackets) and port
+// 0..65535 (0: pick one, for tests), exactly one of them udp; SIDs of the
 // right prefix followed by 32 hex digits, unique; domain names unique across accounts;
 // every registration_credential_lists entry names a list of the same account; usernames
 // 1..32 characters, unique within a list.
 // Ranges: min/max/default_expires 1..86400, max_contacts_per_aor 1..1000, nonce_lifetime
 // 10..3600 (seconds), max_bindings 1..2^32-1, cpus entries 0..1023; listen non-empty, without
-// duplicates (port 0 aside); "tcp:"/"tls:" are refused as not supported yet. Usernames use
+// duplicates (port 0 aside). Usernames use
 // RFC 3261 user characters without escapes (letters, digits, -_.!~*'()&=+$,;?/); passwords
 // and a given auth_token are non-empty; no string may contain NUL; domain_name is a DNS name
 // (labels of letters, digits and '-', at most 63 each and 253 in all), unique ignoring case.
@@ -140,9 +169,10 @@ absl::StatusOr<Config> LoadConfig(const std::string& path);
 
 // The embedded default: one account, one domain "demo.sip.localhost" with registration on,
 // one credential list with user "alice" and a random 16-character password, listening on
-// udp:127.0.0.1:5060, data_dir "var". Returned as JSON text (with comments) so it can be
-// written to a file the operator edits. `password` (the caller draws it) is JSON-escaped into
-// the text; ParseConfig accepts the result whenever `password` is non-empty, NUL-free UTF-8.
+// udp:127.0.0.1:5060, tcp:127.0.0.1:5060 and tls:127.0.0.1:5061, data_dir "var". Returned as JSON
+// text (with comments) so it can be written to a file the operator edits. `password` (the caller
+// draws it) is JSON-escaped into the text; ParseConfig accepts the result whenever `password` is
+// non-empty, NUL-free UTF-8.
 std::string DefaultConfigJson(std::string_view password);
 
 }  // namespace sipfront::core

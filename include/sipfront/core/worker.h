@@ -28,6 +28,7 @@
 #include "sipfront/core/journal_writer.h"
 #include "sipfront/core/spsc_ring.h"
 #include "sipfront/net/backend.h"
+#include "sipfront/net/stream.h"
 #include "sipfront/registrar/binding_table.h"
 #include "sipfront/registrar/registrar.h"
 #include "sipfront/sip/parse_error.h"
@@ -52,6 +53,12 @@ struct alignas(kCacheLine) WorkerCounters {
   uint64_t expired = 0;     // bindings expired by the wheel
   uint64_t held = 0;        // answers held until their journal records were written
   uint64_t held_full = 0;   // held-answer queue full: the answer was dropped
+  // Streams (TCP/TLS).
+  uint64_t pongs = 0;                  // CRLF pongs to CRLFCRLF pings (RFC 5626)
+  uint64_t stream_oversize = 0;        // 513 Message Too Large on a connection, then closed
+  uint64_t stream_dropped = 0;         // answers for a connection that had closed meanwhile
+  uint64_t replies_out = 0;            // answers handed to the worker holding the connection
+  uint64_t flow_bindings_dropped = 0;  // bind_to_connection removals
 };
 
 struct WorkerGroupOptions {
@@ -65,6 +72,10 @@ struct WorkerGroupOptions {
   uint32_t storm_max_delay_ms = 200;
   uint32_t retry_after_min = 30;
   uint32_t retry_after_max = 300;
+  // Streams: the largest message a connection may send (513 and closed beyond), and whether
+  // bindings registered over a connection are removed when it closes.
+  uint32_t max_message_bytes = 65535;
+  bool bind_to_connection = false;
 };
 
 class WorkerGroup {
@@ -81,6 +92,10 @@ class WorkerGroup {
   WorkerGroup(const WorkerGroup&) = delete;
   WorkerGroup& operator=(const WorkerGroup&) = delete;
 
+  // Gives worker `worker` its stream listeners (TCP/TLS, net/stream.h), before Start(). Their
+  // completions must be signalled on the worker's backend wake_fd().
+  void AddStreams(uint32_t worker, std::vector<std::unique_ptr<net::StreamEngine>> engines);
+
   void Start();
   // Asks every worker to finish its iteration and exit; wakes them.
   void Stop();
@@ -89,6 +104,8 @@ class WorkerGroup {
   [[nodiscard]] uint32_t workers() const;
   [[nodiscard]] const WorkerCounters& counters(uint32_t worker) const;
   [[nodiscard]] const net::Backend& backend(uint32_t worker) const;
+  // A worker's stream engines (counters; read after Join() or racily).
+  [[nodiscard]] std::vector<const net::StreamEngine*> streams(uint32_t worker) const;
   // The shard tables (readers may Lookup() from any thread).
   [[nodiscard]] const registrar::BindingTable& shard(uint32_t s) const;
   // Writable tables, for recovery before Start().

@@ -93,6 +93,9 @@ class Backend {
   // Makes a blocked or the next Poll() return promptly. Safe from any thread.
   virtual void Wake() = 0;
 
+  // The eventfd Wake() writes: other event sources (net/stream.h) signal it to end a Poll().
+  [[nodiscard]] virtual int wake_fd() const = 0;
+
   [[nodiscard]] virtual const char* Name() const = 0;
   [[nodiscard]] virtual const BackendCounters& counters() const = 0;
   // The local address the socket is bound to (port resolved when 0 was asked for).

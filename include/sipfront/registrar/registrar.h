@@ -67,6 +67,9 @@ struct Policy {
   // clients that know both may pick either (RFC 8760 §3 lets the server state a preference).
   auth::Algorithm algorithms[2] = {auth::Algorithm::kMd5, auth::Algorithm::kSha256};
   uint8_t algorithm_count = 2;
+  // RFC 5626: the Flow-Timer (seconds) a 200 tells an outbound client over TCP/TLS to keep
+  // its flow alive within (CRLF pings).
+  uint32_t flow_timer = 120;
 };
 
 // Every way a REGISTER can end; indexes the per-worker outcome counters.
@@ -142,11 +145,20 @@ class Registrar {
                     const net::Endpoint& peer, uint64_t wall_now, char* out, std::size_t cap);
 
   // Stage 2, on the shard's owner, for a request Admit() accepted. `mono_now` is monotonic
-  // seconds (expiry), `wall_now` unix seconds (Date). Returns the response length (0: did not
-  // fit) and the outcome.
+  // seconds (expiry), `wall_now` unix seconds (Date); `transport` the one the REGISTER came
+  // over (stored with the bindings: with `peer` it names the flow). Returns the response
+  // length (0: did not fit) and the outcome. The 200 echoes Path (RFC 3327, when the request
+  // says "Supported: path") and, over TCP/TLS to a contact with +sip.instance and reg-id from
+  // a client that says "Supported: outbound", carries "Require: outbound" and Flow-Timer
+  // (RFC 5626 §6).
   std::size_t Apply(BindingTable& table, const sip::Message& req, const sip::RegisterFields& reg,
                     const net::Endpoint& peer, uint32_t mono_now, uint64_t wall_now, char* out,
-                    std::size_t cap, Outcome& outcome);
+                    std::size_t cap, Outcome& outcome, Transport transport = Transport::kUdp);
+
+  // Removes the bindings of `key` registered over the flow (`transport`, `source`): the
+  // connection closed and bindings are tied to it. Returns how many were removed.
+  uint32_t DropFlow(BindingTable& table, const AorKey& key, Transport transport,
+                    const net::Endpoint& source);
 
   // Where Apply() reports changes (nullptr: nowhere). Not owned.
   void set_sink(ChangeSink* sink);

@@ -194,17 +194,29 @@ const std::vector<ErrorCase> kErrorCases = {
     {"listen empty", R"j({"listen": []})j", "t.json:1: listen: expected at least one entry"},
     {"listen entry not a string", R"j({"listen": [5060]})j",
      "t.json:1: listen[0]: expected a string, got 5060"},
-    {"tcp is not supported yet", R"j({"listen": ["tcp:127.0.0.1:5060"]})j",
-     R"j(t.json:1: listen[0]: transport "tcp" is not supported yet (only "udp"))j"},
-    {"tls is not supported yet", R"j({"listen": ["udp:127.0.0.1:5060",
-  "tls:127.0.0.1:5061"]})j",
-     R"j(t.json:2: listen[1]: transport "tls" is not supported yet (only "udp"))j"},
+    {"tcp without udp", R"j({"listen": ["tcp:127.0.0.1:5060"]})j",
+     R"j(t.json:1: listen: expected exactly one "udp:" entry (tcp: and tls: listeners are served by the same workers), got 0)j"},
+    {"two udp entries", R"j({"listen": ["udp:127.0.0.1:5060",
+  "udp:127.0.0.2:5060", "tls:127.0.0.1:5061"]})j",
+     R"j(t.json:1: listen: expected exactly one "udp:" entry (tcp: and tls: listeners are served by the same workers), got 2)j"},
+    {"duplicate tcp", R"j({"listen": ["udp:127.0.0.1:5060", "tcp:127.0.0.1:5060",
+  "tcp:127.0.0.1:5060"]})j",
+     R"j(t.json:2: listen[2]: duplicate of listen[1] (line 1))j"},
+    {"connections.max_message_bytes too small",
+     L1 R"j("connections": {"max_message_bytes": 100}})j",
+     R"j(t.json:2: connections.max_message_bytes: expected an integer between 1024 and 65535, got 100)j"},
+    {"tls.allow_deprecated not a bool", L1 R"j("tls": {"allow_deprecated": "yes"}})j",
+     R"j(t.json:2: tls.allow_deprecated: expected true or false, got "yes")j"},
+    {"tls unknown key", L1 R"j("tls": {"cert": "a.pem"}})j",
+     R"j(t.json:2: tls.cert: unknown key)j"},
+    {"registrar.flow_timer too small", L1 R"j("registrar": {"flow_timer": 5}})j",
+     R"j(t.json:2: registrar.flow_timer: expected an integer between 10 and 3600, got 5)j"},
     {"unknown transport", R"j({"listen": ["sctp:127.0.0.1:5060"]})j",
-     R"j(t.json:1: listen[0]: expected "udp:HOST:PORT", got "sctp:127.0.0.1:5060")j"},
+     R"j(t.json:1: listen[0]: expected "udp:HOST:PORT", "tcp:HOST:PORT" or "tls:HOST:PORT", got "sctp:127.0.0.1:5060")j"},
     {"transport missing", R"j({"listen": ["127.0.0.1:5060"]})j",
-     R"j(t.json:1: listen[0]: expected "udp:HOST:PORT", got "127.0.0.1:5060")j"},
+     R"j(t.json:1: listen[0]: expected "udp:HOST:PORT", "tcp:HOST:PORT" or "tls:HOST:PORT", got "127.0.0.1:5060")j"},
     {"port missing", R"j({"listen": ["udp:127.0.0.1"]})j",
-     R"j(t.json:1: listen[0]: expected "udp:HOST:PORT", got "udp:127.0.0.1")j"},
+     R"j(t.json:1: listen[0]: expected "udp:HOST:PORT", "tcp:HOST:PORT" or "tls:HOST:PORT", got "udp:127.0.0.1")j"},
     {"host name instead of an address", R"j({"listen": ["udp:localhost:5060"]})j",
      R"j(t.json:1: listen[0]: host "localhost" is not an IPv4 address (or a bracketed IPv6 address))j"},
     {"IPv4 octet above 255", R"j({"listen": ["udp:256.0.0.1:5060"]})j",
@@ -214,7 +226,7 @@ const std::vector<ErrorCase> kErrorCases = {
     {"malformed IPv6", R"j({"listen": ["udp:[::g]:5060"]})j",
      R"j(t.json:1: listen[0]: host "::g" is not an IPv6 address)j"},
     {"IPv6 bracket never closed", R"j({"listen": ["udp:[::1:5060"]})j",
-     R"j(t.json:1: listen[0]: expected "udp:HOST:PORT", got "udp:[::1:5060")j"},
+     R"j(t.json:1: listen[0]: expected "udp:HOST:PORT", "tcp:HOST:PORT" or "tls:HOST:PORT", got "udp:[::1:5060")j"},
     {"port above 65535", R"j({"listen": ["udp:127.0.0.1:65536"]})j",
      R"j(t.json:1: listen[0]: port "65536" is not a number between 0 and 65535)j"},
     {"port empty", R"j({"listen": ["udp:[::1]:"]})j",
@@ -555,19 +567,39 @@ TEST(ConfigTest, ParsesTheHeaderExample) {
 
 TEST(ConfigTest, ReadsEveryNonDefaultValue) {
   const absl::StatusOr<Config> config = Parse(R"j({
-    "listen": ["udp:[::1]:0", "udp:0.0.0.0:65535", "udp:127.0.0.1:0", "udp:127.0.0.1:0"],
+    "listen": ["udp:[::1]:0", "tcp:0.0.0.0:65535", "tls:127.0.0.1:0", "tls:127.0.0.1:0"],
     "workers": 3, "io": "mmsg", "cpus": [0, 1023, 5], "max_bindings": 4294967295,
     "prefault": false, "data_dir": "/var/lib/sipfront",
     "registrar": {"min_expires": 1, "max_expires": 86400, "default_expires": 60,
                   "max_contacts_per_aor": 1000, "max_contacts_policy": "replace_oldest",
-                  "nonce_lifetime": 10}})j");
+                  "nonce_lifetime": 10, "bind_to_connection": true, "flow_timer": 3600},
+    "tls": {"certificate": "/etc/c.pem", "private_key": "k.pem", "allow_deprecated": true,
+            "ciphers": "AES128-SHA"},
+    "connections": {"max": 10000000, "max_per_ip": 1, "idle_timeout_s": 86400,
+                    "max_message_bytes": 1024, "message_timeout_ms": 100,
+                    "handshake_timeout_ms": 600000}})j");
   ASSERT_TRUE(config.ok()) << config.status();
   ASSERT_EQ(config->listen.size(), 4u);  // port 0 twice is fine: each binds a fresh port
   EXPECT_EQ(config->listen[0].host, "::1");
   EXPECT_EQ(config->listen[0].port, 0);
   EXPECT_EQ(config->listen[0].text, "udp:[::1]:0");
+  EXPECT_EQ(config->listen[0].transport, Transport::kUdp);
   EXPECT_EQ(config->listen[1].host, "0.0.0.0");
   EXPECT_EQ(config->listen[1].port, 65535);
+  EXPECT_EQ(config->listen[1].transport, Transport::kTcp);
+  EXPECT_EQ(config->listen[2].transport, Transport::kTls);
+  EXPECT_TRUE(config->registrar.bind_to_connection);
+  EXPECT_EQ(config->registrar.flow_timer, 3600u);
+  EXPECT_EQ(config->tls.certificate, "/etc/c.pem");
+  EXPECT_EQ(config->tls.private_key, "k.pem");
+  EXPECT_TRUE(config->tls.allow_deprecated);
+  EXPECT_EQ(config->tls.ciphers, "AES128-SHA");
+  EXPECT_EQ(config->connections.max, 10000000u);
+  EXPECT_EQ(config->connections.max_per_ip, 1u);
+  EXPECT_EQ(config->connections.idle_timeout_s, 86400u);
+  EXPECT_EQ(config->connections.max_message_bytes, 1024u);
+  EXPECT_EQ(config->connections.message_timeout_ms, 100u);
+  EXPECT_EQ(config->connections.handshake_timeout_ms, 600000u);
   EXPECT_EQ(config->workers, 3u);
   EXPECT_EQ(config->io, IoKind::kMmsg);
   EXPECT_EQ(config->cpus, (std::vector<int>{0, 1023, 5}));
@@ -625,8 +657,12 @@ TEST(ConfigTest, DefaultConfigParses) {
   EXPECT_NE(json.find("//"), std::string::npos);  // it is annotated
   const absl::StatusOr<Config> config = ParseConfig(json, "default");
   ASSERT_TRUE(config.ok()) << config.status();
-  ASSERT_EQ(config->listen.size(), 1u);
+  ASSERT_EQ(config->listen.size(), 3u);
   EXPECT_EQ(config->listen[0].text, "udp:127.0.0.1:5060");
+  EXPECT_EQ(config->listen[1].text, "tcp:127.0.0.1:5060");
+  EXPECT_EQ(config->listen[2].text, "tls:127.0.0.1:5061");
+  EXPECT_FALSE(config->registrar.bind_to_connection);
+  EXPECT_FALSE(config->tls.allow_deprecated);
   EXPECT_EQ(config->data_dir, "var");
   EXPECT_EQ(config->workers, 1u);
   ASSERT_EQ(config->accounts.size(), 1u);
