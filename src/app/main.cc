@@ -252,6 +252,16 @@ void PrintCounters(const sipfront::core::WorkerGroup& group) {
               << " tls_failures=" << sc.tls_failures << " pongs=" << pongs
               << " flow_bindings_dropped=" << flows << " partial_copies=" << sc.copies << "\n";
   }
+  uint64_t ka_sent = 0;
+  uint64_t ka_answers = 0;
+  uint64_t ka_expired = 0;
+  for (uint32_t i = 0; i < group.workers(); ++i) {
+    ka_sent += group.counters(i).keepalives_sent;
+    ka_answers += group.counters(i).keepalive_answers;
+    ka_expired += group.counters(i).keepalive_expired;
+  }
+  std::cerr << "sipfront: nat keepalives: sent=" << ka_sent << " answered=" << ka_answers
+            << " expired=" << ka_expired << "\n";
 }
 
 // Makes the tables' index and records resident before the sockets open, so the first
@@ -387,6 +397,13 @@ int main(int argc, char** argv) {
   wopts.retry_after_max = config.storm.retry_after_max;
   wopts.max_message_bytes = config.connections.max_message_bytes;
   wopts.bind_to_connection = config.registrar.bind_to_connection;
+  wopts.keepalive = config.nat.keepalive == sipfront::core::KeepaliveMode::kOptions
+                        ? sipfront::core::KeepaliveKind::kOptions
+                    : config.nat.keepalive == sipfront::core::KeepaliveMode::kCrlf
+                        ? sipfront::core::KeepaliveKind::kCrlf
+                        : sipfront::core::KeepaliveKind::kOff;
+  wopts.keepalive_interval_s = config.nat.keepalive_interval_s;
+  wopts.keepalive_max_missed = config.nat.max_missed;
 
   // Bindings from the last run, before any socket opens (registrar/persistence.h).
   std::vector<std::unique_ptr<sipfront::registrar::BindingTable>> tables;

@@ -296,7 +296,8 @@ struct KeySpec {
 constexpr KeySpec kTopKeys[] = {{"listen", true}, {"workers"},  {"io"},           {"cpus"},
                                 {"max_bindings"}, {"prefault"}, {"data_dir"},     {"registrar"},
                                 {"journal"},      {"storm"},    {"provisioning"}, {"tls"},
-                                {"connections"}};
+                                {"connections"},  {"nat"}};
+constexpr KeySpec kNatKeys[] = {{"keepalive"}, {"keepalive_interval_s"}, {"max_missed"}};
 constexpr KeySpec kTlsKeys[] = {
     {"certificate"}, {"private_key"}, {"allow_deprecated"}, {"ciphers"}};
 constexpr KeySpec kConnectionsKeys[] = {{"max"},
@@ -609,6 +610,9 @@ class ConfigReader {
           if (key == "connections") {
             return ReadConnections(v, path);
           }
+          if (key == "nat") {
+            return ReadNat(v, path);
+          }
           return Object(v, path, kProvisioningKeys,
                         [&](std::string_view, Path accounts_path, od::value& accounts) {
                           return Array(accounts, accounts_path,
@@ -751,6 +755,23 @@ class ConfigReader {
         return Bool(e, key_path, t.allow_deprecated);
       }
       return NonEmptyString(e, key_path, t.ciphers);
+    });
+  }
+
+  absl::Status ReadNat(od::value& v, Path path) {
+    NatConfig& n = config_.nat;
+    return Object(v, path, kNatKeys, [&](std::string_view key, Path key_path, od::value& e) {
+      if (key == "keepalive") {
+        constexpr std::string_view kModes[] = {"options", "crlf", "off"};
+        std::size_t i = 0;
+        SIPFRONT_RETURN_IF_ERROR(Choice(e, key_path, kModes, i));
+        n.keepalive = static_cast<KeepaliveMode>(i);
+        return absl::OkStatus();
+      }
+      if (key == "keepalive_interval_s") {
+        return Uint(e, key_path, 5, 3600, n.keepalive_interval_s);
+      }
+      return Uint(e, key_path, 0, 255, n.max_missed);
     });
   }
 
@@ -1198,6 +1219,13 @@ std::string DefaultConfigJson(std::string_view password) {
   "connections": { "max": 10000, "max_per_ip": 1000, "idle_timeout_s": 300,
                    "max_message_bytes": 65535, "message_timeout_ms": 5000,
                    "handshake_timeout_ms": 5000 },
+
+  // Optional. Keepalives to UDP devices behind NAT (their Contact is not the address the
+  // REGISTER came from), so the NAT keeps the mapping open: "options" (an OPTIONS request;
+  // answers are tracked), "crlf" (a 4-byte CRLFCRLF datagram) or "off". Every such binding is
+  // pinged once per keepalive_interval_s (5..3600), spread evenly over it; with "options", a
+  // binding that leaves max_missed (1..255) pings in a row unanswered is removed (0: never).
+  "nat": { "keepalive": "options", "keepalive_interval_s": 30, "max_missed": 0 },
 
   // Optional. Bindings survive restarts: every change is journaled under data_dir before its
   // 200 OK goes out (a crash of the process loses nothing acknowledged; a power loss at most

@@ -171,7 +171,10 @@ void JournalWriter::Run() {
     }
     if (stop_.load(std::memory_order_acquire)) {
       if (unsynced && options_.fsync != FsyncPolicy::kNever) {
-        segment_->Sync();
+        if (!segment_->Sync()) {
+          counters_.errors.fetch_add(1, std::memory_order_relaxed);
+        }
+        counters_.syncs.fetch_add(1, std::memory_order_relaxed);
       }
       return;
     }

@@ -19,10 +19,33 @@ namespace {
 
 // What travels through the rings between workers.
 enum class Record : uint8_t {
-  kApply,     // a REGISTER admitted by another worker for a shard this worker owns
-  kReply,     // an answer for a connection this worker holds
-  kDropFlow,  // a connection closed: remove the bindings of one AOR registered over it
+  kApply,            // a REGISTER admitted by another worker for a shard this worker owns
+  kReply,            // an answer for a connection this worker holds
+  kDropFlow,         // a connection closed: remove the bindings of one AOR registered over it
+  kKeepaliveAnswer,  // a response to a keepalive OPTIONS for a shard this worker owns
 };
+
+// Branch prefix of keepalive OPTIONS: "z9hG4bK-ka.<shard>.<binding>.<random>".
+constexpr std::string_view kKeepaliveBranch = "z9hG4bK-ka.";
+
+// Parses "<shard>.<binding>." after the prefix.
+bool ParseKeepaliveBranch(std::string_view branch, uint32_t& shard, uint32_t& binding) {
+  branch.remove_prefix(kKeepaliveBranch.size());
+  uint32_t* out[2] = {&shard, &binding};
+  for (uint32_t* v : out) {
+    *v = 0;
+    std::size_t i = 0;
+    while (i < branch.size() && i < 10 && branch[i] >= '0' && branch[i] <= '9') {
+      *v = *v * 10 + static_cast<uint32_t>(branch[i] - '0');
+      ++i;
+    }
+    if (i == 0 || i >= branch.size() || branch[i] != '.') {
+      return false;
+    }
+    branch.remove_prefix(i + 1);
+  }
+  return true;
+}
 
 // Where an answer goes: a UDP source, or a connection held by worker `origin`.
 struct Target {
@@ -101,7 +124,9 @@ struct WorkerGroup::Worker {
   sip::Message msg;
   sip::RegisterFields reg;
   uint32_t last_expiry = 0;
-  uint64_t rng = 0x9e3779b97f4a7c15ull;  // xorshift state for Retry-After draws
+  std::vector<uint32_t> keepalive_cursor;  // per owned shard: next binding slot to visit
+  std::vector<uint64_t> keepalive_credit;  // per owned shard: slots * seconds not yet visited
+  uint64_t rng = 0x9e3779b97f4a7c15ull;    // xorshift state for Retry-After draws
 };
 
 WorkerGroup::WorkerGroup(const WorkerGroupOptions& options, registrar::RegistrarContext ctx,
@@ -374,10 +399,129 @@ void WorkerGroup::Run(Worker& w) {
     }
   };
 
+  // NAT keepalives: this second's share of every owned shard's binding slots.
+  char local_text[net::kMaxEndpointString];
+  const std::size_t local_len = net::FormatEndpoint(be.local(), local_text);
+  const std::string_view local(local_text, local_len);
+  w.keepalive_cursor.assign(w.owned.size(), 0);
+  w.keepalive_credit.assign(w.owned.size(), 0);
+  auto keepalive_tick = [&] {
+    const uint32_t interval = options_.keepalive_interval_s;
+    for (std::size_t k = 0; k < w.owned.size(); ++k) {
+      const uint32_t s = w.owned[k];
+      registrar::BindingTable& t = *tables_[s];
+      const uint32_t slots = t.BindingSlots();
+      uint32_t& cursor = w.keepalive_cursor[k];
+      // slots / interval per second, the remainder carried: each slot once per interval.
+      uint64_t& credit = w.keepalive_credit[k];
+      credit += slots;
+      uint64_t quota = credit / interval;
+      credit %= interval;
+      for (; quota != 0; --quota) {
+        if (cursor >= slots) {
+          cursor = 0;
+        }
+        const uint32_t b = cursor++;
+        if (!t.Live(b) || !t.BehindNat(b) || t.SourceTransport(b) != registrar::Transport::kUdp) {
+          continue;
+        }
+        const uint8_t misses = t.KeepaliveMisses(b);
+        if (options_.keepalive_max_missed != 0 && misses >= options_.keepalive_max_missed) {
+          if (w.sink != nullptr && !w.sink->Reserve(registrar::kMaxJournalRecord)) {
+            continue;  // the journal is busy: next round
+          }
+          if (w.sink != nullptr) {
+            w.sink->OnExpire(t, b);
+          }
+          const uint32_t aor = t.AorOfBinding(b);
+          t.BeginWrite();
+          t.Remove(b);
+          t.RemoveAorIfEmpty(aor);
+          t.EndWrite();
+          ++c.keepalive_expired;
+          continue;
+        }
+        net::TxBuffer* tx = acquire();
+        if (tx == nullptr) {
+          return;  // out of buffers: the rest waits for the next round
+        }
+        const net::Endpoint to = t.SourceOf(b);
+        std::size_t len = 4;
+        if (options_.keepalive == KeepaliveKind::kCrlf) {
+          std::memcpy(tx->data, "\r\n\r\n", 4);
+        } else {
+          char peer_text[net::kMaxEndpointString];
+          const std::string_view peer(peer_text, net::FormatEndpoint(to, peer_text));
+          w.rng ^= w.rng << 13;
+          w.rng ^= w.rng >> 7;
+          w.rng ^= w.rng << 17;
+          sip::ResponseWriter x(tx->data, tx->capacity);
+          x.Append("OPTIONS sip:");
+          x.Append(peer);
+          x.Append(" SIP/2.0\r\nVia: SIP/2.0/UDP ");
+          x.Append(local);
+          x.Append(";branch=");
+          x.Append(kKeepaliveBranch);
+          x.AppendUint(s);
+          x.Append(".");
+          x.AppendUint(b);
+          x.Append(".");
+          x.AppendUint(static_cast<uint32_t>(w.rng));
+          x.Append("\r\nMax-Forwards: 70\r\nFrom: <sip:keepalive@");
+          x.Append(local);
+          x.Append(">;tag=ka");
+          x.AppendUint(w.index);
+          x.Append("\r\nTo: <sip:");
+          x.Append(peer);
+          x.Append(">\r\nCall-ID: ka-");
+          x.AppendUint(static_cast<uint32_t>(w.rng >> 32));
+          x.Append("-");
+          x.AppendUint(b);
+          x.Append("\r\nCSeq: 1 OPTIONS\r\nContent-Length: 0\r\n\r\n");
+          len = x.Finish();
+          t.SetKeepaliveMisses(b, misses == 255 ? misses : static_cast<uint8_t>(misses + 1));
+        }
+        send(tx, len, Udp(to));
+        ++c.keepalives_sent;
+      }
+    }
+  };
+  // A device answered a keepalive OPTIONS: its binding is alive.
+  auto keepalive_answered = [&](uint32_t shard, uint32_t b, const net::Endpoint& from) {
+    registrar::BindingTable& t = *tables_[shard];
+    if (t.Live(b) && t.SourceOf(b) == from) {
+      t.SetKeepaliveMisses(b, 0);
+      ++c.keepalive_answers;
+    }
+  };
+
   // A well-formed message (tokenized into w.msg from `bytes`), from UDP or a connection.
   auto process = [&](PaddedView bytes, const Target& t, uint64_t rx_ns) {
     const sip::Message& msg = w.msg;
     if (msg.kind == sip::MessageKind::kResponse) {
+      // Answers to keepalive OPTIONS go to the worker owning the binding's shard.
+      const sip::Header* via = msg.Find(sip::HeaderId::kVia);
+      sip::Via v;
+      uint32_t shard = 0;
+      uint32_t b = 0;
+      if (via != nullptr && !t.conn.valid() && sip::ParseVia(via->value, v).ok() &&
+          v.branch.starts_with(kKeepaliveBranch) && ParseKeepaliveBranch(v.branch, shard, b) &&
+          shard <= ctx_.shard_mask) {
+        const uint32_t owner = shard % n_workers;
+        if (owner == w.index) {
+          keepalive_answered(shard, b, t.peer);
+          return;
+        }
+        SpscRing& ring = *rings_[w.index * n_workers + owner];
+        char* slot = ring.Reserve(sizeof(ForwardHeader) + 8);
+        if (slot != nullptr) {
+          ForwardHeader h{t, 8, Record::kKeepaliveAnswer};
+          std::memcpy(slot, &h, sizeof(h));
+          std::memcpy(slot + sizeof(h), &shard, 4);
+          std::memcpy(slot + sizeof(h) + 4, &b, 4);
+        }
+        return;
+      }
       ++c.responses_ignored;
       return;
     }
@@ -609,6 +753,14 @@ void WorkerGroup::Run(Worker& w) {
           case Record::kReply:
             deliver(h.target, payload.data(), payload.size());
             break;
+          case Record::kKeepaliveAnswer: {
+            uint32_t shard = 0;
+            uint32_t b = 0;
+            std::memcpy(&shard, payload.data(), 4);
+            std::memcpy(&b, payload.data() + 4, 4);
+            keepalive_answered(shard, b, h.target.peer);
+            break;
+          }
           case Record::kDropFlow: {
             FlowAor f;
             std::memcpy(&f, payload.data(), sizeof(f));
@@ -663,6 +815,9 @@ void WorkerGroup::Run(Worker& w) {
       }
       for (std::size_t e = 0; e < w.streams.size(); ++e) {
         w.streams[e]->Tick(*handlers[e]);
+      }
+      if (options_.keepalive != KeepaliveKind::kOff) {
+        keepalive_tick();
       }
     }
     if (w.journal != nullptr) {

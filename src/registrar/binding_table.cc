@@ -41,8 +41,9 @@ struct BindingTable::Binding {
   uint8_t flags;
   uint8_t contact_transport;  // ;transport= of a compact contact (TransportParam)
   uint8_t source_transport;
-  uint8_t reg_id;  // 0: none; kRegIdInExt: in the extension record
-  uint8_t pad[2];
+  uint8_t reg_id;            // 0: none; kRegIdInExt: in the extension record
+  uint8_t keepalive_misses;  // NAT keepalives unanswered since the last refresh (not journaled)
+  uint8_t pad;
 };
 
 namespace {
@@ -54,7 +55,40 @@ enum Flags : uint8_t {
   kCompactContact = 1 << 0,
   kSourceV6 = 1 << 1,
   kHasInstance = 1 << 2,
+  kBehindNat = 1 << 3,  // the contact's address is not where the REGISTER came from
+  kFree = 1 << 7,       // on the free list
 };
+
+// Whether the contact names the REGISTER's source address and port (no NAT in between).
+// Contacts with a host name or without a parsed form count as behind NAT only when their
+// transport is datagram-based and cannot be compared: keepalives then keep the mapping open.
+bool SameAsSource(const sip::Uri* uri, const net::Endpoint& source) {
+  if (uri == nullptr || uri->host.empty()) {
+    return false;
+  }
+  std::string_view host = uri->host;
+  if (host.front() == '[' && host.size() > 2) {
+    host = host.substr(1, host.size() - 2);
+  }
+  char text[64];
+  if (host.size() >= sizeof(text)) {
+    return false;
+  }
+  std::memcpy(text, host.data(), host.size());
+  text[host.size()] = '\0';
+  const uint16_t port = uri->has_port ? uri->port : uint16_t{5060};
+  if (source.IsV4()) {
+    in_addr a;
+    return inet_pton(AF_INET, text, &a) == 1 && a.s_addr == source.addr.v4.sin_addr.s_addr &&
+           port == source.port();
+  }
+  if (source.IsV6()) {
+    in6_addr a;
+    return inet_pton(AF_INET6, text, &a) == 1 &&
+           std::memcmp(&a, &source.addr.v6.sin6_addr, 16) == 0 && port == source.port();
+  }
+  return false;
+}
 
 // ;transport= values a compact contact can carry.
 constexpr std::string_view kTransportParams[] = {"", "udp", "tcp", "tls", "sctp", "ws", "wss"};
@@ -511,7 +545,9 @@ bool BindingTable::Encode(uint32_t b, const BindingData& d, uint32_t aor) {
   }
   x.ext = ext;
   x.flags = static_cast<uint8_t>((compact ? kCompactContact : 0) | (v6 ? kSourceV6 : 0) |
-                                 (d.instance.empty() ? 0 : kHasInstance));
+                                 (d.instance.empty() ? 0 : kHasInstance) |
+                                 (SameAsSource(d.contact_uri, d.source) ? 0 : kBehindNat));
+  x.keepalive_misses = 0;  // keepalive misses: a refresh proves the device is there
   x.contact_ip4 = ip;
   x.contact_port = port;
   x.contact_transport = transport;
@@ -577,9 +613,39 @@ void BindingTable::FreeBindingStorage(uint32_t b) {
     x.ext = kNil;
   }
   x.next = free_binding_;
+  x.flags = kFree;
   free_binding_ = b;
   --counters_.bindings;
 }
+
+bool BindingTable::Live(uint32_t b) const {
+  return b < high_binding_ && (bindings_[b].flags & kFree) == 0;
+}
+
+bool BindingTable::BehindNat(uint32_t b) const { return (bindings_[b].flags & kBehindNat) != 0; }
+
+Transport BindingTable::SourceTransport(uint32_t b) const {
+  return static_cast<Transport>(bindings_[b].source_transport);
+}
+
+net::Endpoint BindingTable::SourceOf(uint32_t b) const {
+  const Binding& x = bindings_[b];
+  net::Endpoint e;
+  if ((x.flags & kSourceV6) != 0) {
+    e.addr.v6.sin6_family = AF_INET6;
+    std::memcpy(&e.addr.v6.sin6_addr, ArenaPtr(x.ext) + sizeof(ExtHeader), 16);
+    e.len = sizeof(sockaddr_in6);
+  } else {
+    e.addr.v4.sin_family = AF_INET;
+    e.addr.v4.sin_addr.s_addr = x.source_ip4;
+    e.len = sizeof(sockaddr_in);
+  }
+  e.set_port(x.source_port);
+  return e;
+}
+
+uint8_t BindingTable::KeepaliveMisses(uint32_t b) const { return bindings_[b].keepalive_misses; }
+void BindingTable::SetKeepaliveMisses(uint32_t b, uint8_t n) { bindings_[b].keepalive_misses = n; }
 
 void BindingTable::Remove(uint32_t b) {
   Binding& x = bindings_[b];

@@ -23,6 +23,7 @@
 //     "connections": { "max": 10000, "max_per_ip": 1000, "idle_timeout_s": 300,
 //                      "max_message_bytes": 65535, "message_timeout_ms": 5000,
 //                      "handshake_timeout_ms": 5000 },
+//     "nat": { "keepalive": "options", "keepalive_interval_s": 30, "max_missed": 0 },
 //     "provisioning": { "accounts": [ {
 //         "sid": "AC…", "auth_token": "…",
 //         "credential_lists": [ { "sid": "CL…", "friendly_name": "…",
@@ -73,6 +74,14 @@ struct TlsConfig {
   std::string private_key = "tls/key.pem";
   bool allow_deprecated = false;  // also TLS 1.0 and 1.1
   std::string ciphers;            // TLS 1.2 cipher list; empty: the product's (seed 003)
+};
+
+// NAT keepalives to UDP contacts (docs/configuration.md "nat").
+enum class KeepaliveMode : uint8_t { kOptions, kCrlf, kOff };
+struct NatConfig {
+  KeepaliveMode keepalive = KeepaliveMode::kOptions;
+  uint32_t keepalive_interval_s = 30;  // 5..3600
+  uint32_t max_missed = 0;             // OPTIONS unanswered in a row before removal; 0: never
 };
 
 // TCP/TLS connection limits (docs/configuration.md "connections").
@@ -140,6 +149,7 @@ struct Config {
   StormConfig storm;
   TlsConfig tls;
   ConnectionsConfig connections;
+  NatConfig nat;
   std::vector<Account> accounts;
 };
 

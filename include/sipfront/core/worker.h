@@ -59,7 +59,13 @@ struct alignas(kCacheLine) WorkerCounters {
   uint64_t stream_dropped = 0;         // answers for a connection that had closed meanwhile
   uint64_t replies_out = 0;            // answers handed to the worker holding the connection
   uint64_t flow_bindings_dropped = 0;  // bind_to_connection removals
+  // NAT keepalives.
+  uint64_t keepalives_sent = 0;    // OPTIONS or CRLF pings to UDP contacts behind NAT
+  uint64_t keepalive_answers = 0;  // responses to keepalive OPTIONS
+  uint64_t keepalive_expired = 0;  // bindings removed after max_missed unanswered OPTIONS
 };
+
+enum class KeepaliveKind : uint8_t { kOff, kOptions, kCrlf };
 
 struct WorkerGroupOptions {
   uint32_t workers = 1;
@@ -76,6 +82,12 @@ struct WorkerGroupOptions {
   // bindings registered over a connection are removed when it closes.
   uint32_t max_message_bytes = 65535;
   bool bind_to_connection = false;
+  // NAT keepalives to UDP bindings whose contact is not their source: every binding pinged
+  // once per interval, the pings spread evenly over it; with OPTIONS, a binding that leaves
+  // max_missed pings in a row unanswered is removed (0: never).
+  KeepaliveKind keepalive = KeepaliveKind::kOptions;
+  uint32_t keepalive_interval_s = 30;
+  uint32_t keepalive_max_missed = 0;
 };
 
 class WorkerGroup {

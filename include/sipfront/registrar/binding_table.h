@@ -145,6 +145,18 @@ class BindingTable {
   // +sip.instance and reg-id when the request carries an instance, else by URI equivalence.
   [[nodiscard]] bool Matches(uint32_t b, const sip::Uri& contact, std::string_view instance,
                              uint32_t reg_id) const;
+  // NAT keepalives (writer side): binding slots are 0..BindingSlots()-1, Live() tells the
+  // used ones. BehindNat: the contact's address is not the REGISTER's source (or cannot be
+  // compared). Keepalive misses count unanswered pings since the last refresh or answer;
+  // they are not journaled (a restart starts them again at 0).
+  [[nodiscard]] uint32_t BindingSlots() const { return high_binding_; }
+  [[nodiscard]] bool Live(uint32_t b) const;
+  [[nodiscard]] bool BehindNat(uint32_t b) const;
+  [[nodiscard]] Transport SourceTransport(uint32_t b) const;
+  [[nodiscard]] net::Endpoint SourceOf(uint32_t b) const;
+  [[nodiscard]] uint8_t KeepaliveMisses(uint32_t b) const;
+  void SetKeepaliveMisses(uint32_t b, uint8_t n);
+
   // Copies binding `b` (for responses, journals and tests).
   void Copy(uint32_t b, BindingCopy& out) const;
   // The AOR a binding belongs to, and that AOR's domain id and user (writer side).
