@@ -146,6 +146,13 @@ std::unique_ptr<sipfront::net::TlsContext> MakeTlsContext(const Config& config) 
   o.private_key_file = under_data(config.tls.private_key);
   o.allow_deprecated = config.tls.allow_deprecated;
   o.ciphers = config.tls.ciphers;
+  if (o.ciphers.empty() && o.allow_deprecated) {
+    // TLS 1.0/1.1 know only the CBC-SHA suites; with the default (EC) certificate they need
+    // the ECDHE-ECDSA ones, which the product's list (RSA key exchange only) lacks.
+    o.ciphers = std::string(sipfront::net::kDefaultTlsCiphers) +
+                ":ECDHE-ECDSA-AES128-SHA:ECDHE-ECDSA-AES256-SHA:ECDHE-RSA-AES128-SHA:"
+                "ECDHE-RSA-AES256-SHA";
+  }
   if (!Exists(o.certificate_file) && !Exists(o.private_key_file)) {
     for (const std::string* f : {&o.certificate_file, &o.private_key_file}) {
       const std::size_t slash = f->rfind('/');

@@ -1,7 +1,6 @@
 #include "sipfront/core/worker.h"
 
 #include <cstring>
-#include <functional>
 #include <unordered_map>
 
 #include <pthread.h>
@@ -95,13 +94,22 @@ struct Held {
 };
 
 // Adapts the worker's lambdas to the stream engine's callback interface.
+template <class Data, class Closed>
 class LambdaHandler final : public net::StreamHandler {
  public:
-  std::function<std::size_t(const net::ConnInfo&, PaddedView)> data;
-  std::function<void(const net::ConnInfo&)> closed;
-  std::size_t OnData(const net::ConnInfo& c, PaddedView in) override { return data(c, in); }
-  void OnClosed(const net::ConnInfo& c) override { closed(c); }
+  LambdaHandler(Data data, Closed closed) : data_(std::move(data)), closed_(std::move(closed)) {}
+  std::size_t OnData(const net::ConnInfo& c, PaddedView in) override { return data_(c, in); }
+  void OnClosed(const net::ConnInfo& c) override { closed_(c); }
+
+ private:
+  Data data_;
+  Closed closed_;
 };
+
+template <class Data, class Closed>
+std::unique_ptr<net::StreamHandler> MakeHandler(Data data, Closed closed) {
+  return std::make_unique<LambdaHandler<Data, Closed>>(std::move(data), std::move(closed));
+}
 
 }  // namespace
 
@@ -647,11 +655,10 @@ void WorkerGroup::Run(Worker& w) {
   };
 
   // Stream side: one handler per engine, framing one message per call.
-  std::vector<std::unique_ptr<LambdaHandler>> handlers;
+  std::vector<std::unique_ptr<net::StreamHandler>> handlers;
   for (std::size_t e = 0; e < w.streams.size(); ++e) {
-    auto h = std::make_unique<LambdaHandler>();
     const auto engine = static_cast<uint8_t>(e);
-    h->data = [&, engine](const net::ConnInfo& ci, PaddedView in) -> std::size_t {
+    auto on_data = [&, engine](const net::ConnInfo& ci, PaddedView in) -> std::size_t {
       const sip::ParseError err =
           sip::Tokenize(in, sip::Framing::kStream, w.msg, options_.max_message_bytes);
       if (err == sip::ParseError::kIncomplete) {
@@ -692,7 +699,7 @@ void WorkerGroup::Run(Worker& w) {
       process(in.Prefix(used), t, 0);
       return used;
     };
-    h->closed = [&, engine](const net::ConnInfo& ci) {
+    auto on_closed = [&, engine](const net::ConnInfo& ci) {
       if (w.flows.empty()) {
         return;
       }
@@ -720,7 +727,7 @@ void WorkerGroup::Run(Worker& w) {
       }
       w.flows.erase(it);
     };
-    handlers.push_back(std::move(h));
+    handlers.push_back(MakeHandler(on_data, on_closed));
   }
 
   // Records other workers sent: REGISTERs for shards this worker owns, answers for its

@@ -26,7 +26,7 @@
 namespace sipfront::net {
 
 bool ConnectionLimits::Acquire(const Endpoint& peer) {
-  const std::string key = Key(peer);
+  const Key key = KeyOf(peer);
   std::lock_guard<std::mutex> lock(mu_);
   if (total_ >= max_total_) {
     return false;
@@ -44,7 +44,7 @@ bool ConnectionLimits::Acquire(const Endpoint& peer) {
 }
 
 void ConnectionLimits::Release(const Endpoint& peer) {
-  const std::string key = Key(peer);
+  const Key key = KeyOf(peer);
   std::lock_guard<std::mutex> lock(mu_);
   auto it = per_ip_.find(key);
   if (it == per_ip_.end()) {
@@ -61,14 +61,18 @@ uint32_t ConnectionLimits::total() const {
   return total_;
 }
 
-std::string ConnectionLimits::Key(const Endpoint& e) {
+ConnectionLimits::Key ConnectionLimits::KeyOf(const Endpoint& e) {
+  Key k;
   if (e.IsV4()) {
-    return std::string(reinterpret_cast<const char*>(&e.addr.v4.sin_addr), 4);
+    uint32_t a = 0;
+    std::memcpy(&a, &e.addr.v4.sin_addr, 4);
+    k.lo = a;
+    k.hi = 4;
+  } else if (e.IsV6()) {
+    std::memcpy(&k.hi, &e.addr.v6.sin6_addr, 8);
+    std::memcpy(&k.lo, reinterpret_cast<const char*>(&e.addr.v6.sin6_addr) + 8, 8);
   }
-  if (e.IsV6()) {
-    return std::string(reinterpret_cast<const char*>(&e.addr.v6.sin6_addr), 16);
-  }
-  return {};
+  return k;
 }
 
 namespace internal {

@@ -32,7 +32,6 @@
 #include <cstdint>
 #include <memory>
 #include <mutex>
-#include <string>
 #include <unordered_map>
 
 #include "sipfront/base/padded_view.h"
@@ -83,12 +82,22 @@ class ConnectionLimits {
   [[nodiscard]] uint32_t total() const;
 
  private:
-  static std::string Key(const Endpoint& e);
+  struct Key {
+    uint64_t hi = 0;
+    uint64_t lo = 0;
+    bool operator==(const Key&) const = default;
+  };
+  struct KeyHash {
+    std::size_t operator()(const Key& k) const {
+      return static_cast<std::size_t>((k.hi ^ (k.lo * 0x9e3779b97f4a7c15ull)) >> 7 ^ k.lo);
+    }
+  };
+  static Key KeyOf(const Endpoint& e);
   const uint32_t max_total_;
   const uint32_t max_per_ip_;
   mutable std::mutex mu_;
   uint32_t total_ = 0;
-  std::unordered_map<std::string, uint32_t> per_ip_;
+  std::unordered_map<Key, uint32_t, KeyHash> per_ip_;
 };
 
 struct StreamOptions {
