@@ -377,6 +377,12 @@ int main(int argc, char** argv) {
   ctx.policy.default_expires = config.registrar.default_expires;
   ctx.policy.max_contacts = config.registrar.max_contacts_per_aor;
   ctx.policy.flow_timer = config.registrar.flow_timer;
+  ctx.policy.algorithm_count = 0;
+  for (const sipfront::core::DigestAlgorithm a : config.registrar.digest_algorithms) {
+    ctx.policy.algorithms[ctx.policy.algorithm_count++] = a == sipfront::core::DigestAlgorithm::kMd5
+                                                              ? sipfront::auth::Algorithm::kMd5
+                                                              : sipfront::auth::Algorithm::kSha256;
+  }
   ctx.policy.max_contacts_policy =
       config.registrar.max_contacts_policy == sipfront::core::MaxContactsPolicy::kReject
           ? sipfront::registrar::MaxContactsPolicy::kReject

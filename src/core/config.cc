@@ -310,8 +310,9 @@ constexpr KeySpec kStormKeys[] = {{"max_delay_ms"}, {"retry_after_min"}, {"retry
 constexpr KeySpec kJournalKeys[] = {
     {"enabled"}, {"flush_interval_ms"}, {"fsync"}, {"snapshot_interval_s"}};
 constexpr KeySpec kRegistrarKeys[] = {
-    {"min_expires"},         {"max_expires"},    {"default_expires"},    {"max_contacts_per_aor"},
-    {"max_contacts_policy"}, {"nonce_lifetime"}, {"bind_to_connection"}, {"flow_timer"}};
+    {"min_expires"},          {"max_expires"},         {"default_expires"},
+    {"max_contacts_per_aor"}, {"max_contacts_policy"}, {"nonce_lifetime"},
+    {"bind_to_connection"},   {"flow_timer"},          {"digest_algorithms"}};
 constexpr KeySpec kProvisioningKeys[] = {{"accounts"}};
 constexpr KeySpec kAccountKeys[] = {
     {"sid", true}, {"auth_token"}, {"credential_lists"}, {"domains"}};
@@ -872,6 +873,27 @@ class ConfigReader {
           if (key == "flow_timer") {
             return Uint(e, key_path, 10, 3600, r.flow_timer);
           }
+          if (key == "digest_algorithms") {
+            const char* list_at = At(e);
+            r.digest_algorithms.clear();
+            SIPFRONT_RETURN_IF_ERROR(Array(e, key_path, [&](Path element_path, od::value& a) {
+              constexpr std::string_view kAlgorithms[] = {"MD5", "SHA-256"};
+              std::size_t i = 0;
+              SIPFRONT_RETURN_IF_ERROR(Choice(a, element_path, kAlgorithms, i));
+              const auto alg = static_cast<DigestAlgorithm>(i);
+              if (std::find(r.digest_algorithms.begin(), r.digest_algorithms.end(), alg) !=
+                  r.digest_algorithms.end()) {
+                return Error(At(a), element_path,
+                             absl::StrCat("\"", Piece(kAlgorithms[i]), "\" listed twice"));
+              }
+              r.digest_algorithms.push_back(alg);
+              return absl::OkStatus();
+            }));
+            if (r.digest_algorithms.empty()) {
+              return Error(list_at, key_path, "expected at least one of \"MD5\", \"SHA-256\"");
+            }
+            return absl::OkStatus();
+          }
           constexpr std::string_view kPolicies[] = {"reject", "replace_oldest"};
           std::size_t i = 0;
           SIPFRONT_RETURN_IF_ERROR(Choice(e, key_path, kPolicies, i));
@@ -1198,7 +1220,11 @@ std::string DefaultConfigJson(std::string_view password) {
     "bind_to_connection": false,
     // Flow-Timer (10..3600 s) told to RFC 5626 (outbound) clients over TCP/TLS: they send a
     // CRLF keepalive within it.
-    "flow_timer": 120
+    "flow_timer": 120,
+    // Digest challenges offered in a 401, in this order: "MD5" and/or "SHA-256" (RFC 8760).
+    // Several clients give up when any offered challenge is not MD5; add "SHA-256" when your
+    // devices support it.
+    "digest_algorithms": ["MD5"]
   },
 
   // Optional. TLS listeners. Relative paths are under data_dir; when both files are missing,

@@ -126,9 +126,13 @@ class Client:
             lines.append("Authorization: " + auth)
         lines += ["Content-Length: 0", "", ""]
         self.sock.sendto("\r\n".join(lines).encode(), ("127.0.0.1", self.port))
-        for _ in range(3):
+        # Stale answers and the server's NAT keepalive OPTIONS (the contacts here are not the
+        # socket's address) are skipped; the socket timeout bounds each read.
+        for _ in range(50):
             data, _ = self.sock.recvfrom(65535)
             text = data.decode("utf-8", "replace")
+            if not text.startswith("SIP/2.0 "):
+                continue
             if ("Call-ID: %s" % call_id) in text and ("CSeq: %d " % cseq) in text:
                 return text
         raise RuntimeError("no matching response")

@@ -103,7 +103,8 @@ def write_config(tmp, io, workers, credentials):
   "data_dir": "{os.path.join(tmp, 'var')}",
   "registrar": {{"min_expires": {MIN_EXPIRES}, "max_expires": {MAX_EXPIRES},
                 "default_expires": 3600, "max_contacts_per_aor": 10,
-                "max_contacts_policy": "reject", "nonce_lifetime": 300}},
+                "max_contacts_policy": "reject", "nonce_lifetime": 300,
+                "digest_algorithms": ["MD5", "SHA-256"]}},
   "provisioning": {{"accounts": [{{
     "sid": "{sid('AC', 1)}", "auth_token": "registrar-test-token",
     "credential_lists": [{{"sid": "{sid('CL', 1)}", "friendly_name": "test users",

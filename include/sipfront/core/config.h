@@ -48,6 +48,7 @@ namespace sipfront::core {
 enum class Transport : uint8_t { kUdp, kTcp, kTls };
 enum class IoKind : uint8_t { kUring, kMmsg };
 enum class MaxContactsPolicy : uint8_t { kReject, kReplaceOldest };
+enum class DigestAlgorithm : uint8_t { kMd5, kSha256 };
 
 struct ListenSpec {
   Transport transport = Transport::kUdp;
@@ -62,7 +63,11 @@ struct RegistrarConfig {
   uint32_t default_expires = 3600;
   uint32_t max_contacts_per_aor = 10;
   MaxContactsPolicy max_contacts_policy = MaxContactsPolicy::kReject;
-  uint32_t nonce_lifetime = 300;    // seconds a nonce stays fresh
+  uint32_t nonce_lifetime = 300;  // seconds a nonce stays fresh
+  // Digest challenges a 401 offers, in order: "MD5", "SHA-256" (RFC 8760). Default MD5 only:
+  // several clients (libre/baresip 1.x among them) give up when any offered challenge is not
+  // MD5, and most phones know no other.
+  std::vector<DigestAlgorithm> digest_algorithms = {DigestAlgorithm::kMd5};
   bool bind_to_connection = false;  // drop TCP/TLS-registered bindings when the flow closes
   uint32_t flow_timer = 120;        // RFC 5626 Flow-Timer in 200s to outbound clients (10..3600)
 };

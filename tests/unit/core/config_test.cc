@@ -209,6 +209,10 @@ const std::vector<ErrorCase> kErrorCases = {
      R"j(t.json:2: tls.allow_deprecated: expected true or false, got "yes")j"},
     {"tls unknown key", L1 R"j("tls": {"cert": "a.pem"}})j",
      R"j(t.json:2: tls.cert: unknown key)j"},
+    {"digest_algorithms empty", L1 R"j("registrar": {"digest_algorithms": []}})j",
+     R"j(t.json:2: registrar.digest_algorithms: expected at least one of "MD5", "SHA-256")j"},
+    {"digest_algorithms twice", L1 R"j("registrar": {"digest_algorithms": ["MD5", "MD5"]}})j",
+     R"j(t.json:2: registrar.digest_algorithms[1]: "MD5" listed twice)j"},
     {"registrar.flow_timer too small", L1 R"j("registrar": {"flow_timer": 5}})j",
      R"j(t.json:2: registrar.flow_timer: expected an integer between 10 and 3600, got 5)j"},
     {"unknown transport", R"j({"listen": ["sctp:127.0.0.1:5060"]})j",
@@ -572,7 +576,8 @@ TEST(ConfigTest, ReadsEveryNonDefaultValue) {
     "prefault": false, "data_dir": "/var/lib/sipfront",
     "registrar": {"min_expires": 1, "max_expires": 86400, "default_expires": 60,
                   "max_contacts_per_aor": 1000, "max_contacts_policy": "replace_oldest",
-                  "nonce_lifetime": 10, "bind_to_connection": true, "flow_timer": 3600},
+                  "nonce_lifetime": 10, "bind_to_connection": true, "flow_timer": 3600,
+                  "digest_algorithms": ["SHA-256", "MD5"]},
     "tls": {"certificate": "/etc/c.pem", "private_key": "k.pem", "allow_deprecated": true,
             "ciphers": "AES128-SHA"},
     "connections": {"max": 10000000, "max_per_ip": 1, "idle_timeout_s": 86400,
@@ -590,6 +595,8 @@ TEST(ConfigTest, ReadsEveryNonDefaultValue) {
   EXPECT_EQ(config->listen[2].transport, Transport::kTls);
   EXPECT_TRUE(config->registrar.bind_to_connection);
   EXPECT_EQ(config->registrar.flow_timer, 3600u);
+  EXPECT_EQ(config->registrar.digest_algorithms,
+            (std::vector<DigestAlgorithm>{DigestAlgorithm::kSha256, DigestAlgorithm::kMd5}));
   EXPECT_EQ(config->tls.certificate, "/etc/c.pem");
   EXPECT_EQ(config->tls.private_key, "k.pem");
   EXPECT_TRUE(config->tls.allow_deprecated);
@@ -662,6 +669,8 @@ TEST(ConfigTest, DefaultConfigParses) {
   EXPECT_EQ(config->listen[1].text, "tcp:127.0.0.1:5060");
   EXPECT_EQ(config->listen[2].text, "tls:127.0.0.1:5061");
   EXPECT_FALSE(config->registrar.bind_to_connection);
+  EXPECT_EQ(config->registrar.digest_algorithms,
+            (std::vector<DigestAlgorithm>{DigestAlgorithm::kMd5}));
   EXPECT_FALSE(config->tls.allow_deprecated);
   EXPECT_EQ(config->data_dir, "var");
   EXPECT_EQ(config->workers, 1u);
