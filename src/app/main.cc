@@ -248,6 +248,7 @@ void PrintCounters(const sipfront::core::WorkerGroup& group) {
       sc.output_overflow += k.output_overflow;
       sc.tls_failures += k.tls_failures;
       sc.copies += k.copies;
+      sc.keepalives_sent += k.keepalives_sent;
     }
   }
   if (any) {
@@ -257,7 +258,8 @@ void PrintCounters(const sipfront::core::WorkerGroup& group) {
               << " handshake_timeouts=" << sc.handshake_timeouts
               << " oversize=" << sc.oversize + oversize << " output_overflow=" << sc.output_overflow
               << " tls_failures=" << sc.tls_failures << " pongs=" << pongs
-              << " flow_bindings_dropped=" << flows << " partial_copies=" << sc.copies << "\n";
+              << " pings=" << sc.keepalives_sent << " flow_bindings_dropped=" << flows
+              << " partial_copies=" << sc.copies << "\n";
   }
   uint64_t ka_sent = 0;
   uint64_t ka_answers = 0;
@@ -526,6 +528,7 @@ int main(int argc, char** argv) {
     sopts.idle_timeout_ms = config.connections.idle_timeout_s * 1000;
     sopts.message_timeout_ms = config.connections.message_timeout_ms;
     sopts.handshake_timeout_ms = config.connections.handshake_timeout_ms;
+    sopts.keepalive_ms = config.connections.keepalive_interval_s * 1000;
     sopts.max_message_bytes = config.connections.max_message_bytes;
     if (is_tls) {
       if (tls_contexts.empty()) {

@@ -305,7 +305,8 @@ constexpr KeySpec kConnectionsKeys[] = {{"max"},
                                         {"idle_timeout_s"},
                                         {"max_message_bytes"},
                                         {"message_timeout_ms"},
-                                        {"handshake_timeout_ms"}};
+                                        {"handshake_timeout_ms"},
+                                        {"keepalive_interval_s"}};
 constexpr KeySpec kStormKeys[] = {{"max_delay_ms"}, {"retry_after_min"}, {"retry_after_max"}};
 constexpr KeySpec kJournalKeys[] = {
     {"enabled"}, {"flush_interval_ms"}, {"fsync"}, {"snapshot_interval_s"}};
@@ -795,6 +796,9 @@ class ConfigReader {
                     if (key == "message_timeout_ms") {
                       return Uint(e, key_path, 100, 600000, c.message_timeout_ms);
                     }
+                    if (key == "keepalive_interval_s") {
+                      return Uint(e, key_path, 0, 86400, c.keepalive_interval_s);
+                    }
                     return Uint(e, key_path, 100, 600000, c.handshake_timeout_ms);
                   });
   }
@@ -1241,10 +1245,12 @@ std::string DefaultConfigJson(std::string_view password) {
   // Optional. TCP/TLS connections: at most `max` in all and `max_per_ip` from one address;
   // closed after idle_timeout_s without a byte, when a started message is not complete
   // within message_timeout_ms, or a TLS handshake within handshake_timeout_ms; a message
-  // larger than max_message_bytes is answered 513 and its connection closed.
+  // larger than max_message_bytes is answered 513 and its connection closed. A connection quiet
+  // for keepalive_interval_s gets a CRLFCRLF ping (RFC 5626 clients answer with a CRLF, which
+  // keeps the connection and its NAT mapping alive; others ignore it; 0: off).
   "connections": { "max": 10000, "max_per_ip": 1000, "idle_timeout_s": 300,
                    "max_message_bytes": 65535, "message_timeout_ms": 5000,
-                   "handshake_timeout_ms": 5000 },
+                   "handshake_timeout_ms": 5000, "keepalive_interval_s": 120 },
 
   // Optional. Keepalives to UDP devices behind NAT (their Contact is not the address the
   // REGISTER came from), so the NAT keeps the mapping open: "options" (an OPTIONS request;

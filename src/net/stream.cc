@@ -3,6 +3,7 @@
 // bits, generation (low 24 bits) in the next 24, connection slot in the low 32.
 #include "sipfront/net/stream.h"
 
+#include <algorithm>
 #include <cerrno>
 #include <cstdlib>
 #include <cstring>
@@ -86,6 +87,9 @@ constexpr uint32_t kGenMask = 0xffffff;
 constexpr uint16_t kGroup = 0;
 constexpr unsigned kSqEntries = 256;
 constexpr unsigned kCqEntries = 8192;
+// How long a closing connection may take to send its last output before it is cut (or the
+// idle timeout, when shorter).
+constexpr uint64_t kCloseDrainMs = 5000;
 
 absl::Status UringError(const char* what, int err) {
   return absl::UnavailableError(absl::StrCat(what, ": ", strerrordesc_np(err)));
@@ -185,7 +189,9 @@ struct Conn {
   Endpoint peer;
   uint64_t accepted_ms = 0;
   uint64_t last_rx_ms = 0;
+  uint64_t last_tx_ms = 0;
   uint64_t partial_since_ms = 0;  // first byte of the unfinished message; 0: none
+  uint64_t closing_since_ms = 0;
   std::unique_ptr<TlsSession> tls;
   Bytes in;       // unconsumed plaintext
   Bytes sending;  // in flight: [head, tail) being sent
@@ -322,7 +328,7 @@ class UringStreamEngine final : public StreamEngine {
         recycled_ = 0;
       }
     }
-    if (!accept_armed_) {
+    if (!accept_armed_ && !stopping_) {
       ArmAccept();
     }
     if (rearm_pending_) {
@@ -349,6 +355,12 @@ class UringStreamEngine final : public StreamEngine {
     now_ms_ = MonoMillis();
     for (uint32_t i = 0; i < conns_.size(); ++i) {
       Conn& c = conns_[i];
+      const uint64_t drain_ms = std::min<uint64_t>(kCloseDrainMs, opts_.idle_timeout_ms);
+      if (c.state == State::kClosing && !c.shut && now_ms_ - c.closing_since_ms >= drain_ms) {
+        ++counters_.close_timeouts;  // its last answers did not drain: the peer does not read
+        Abort(h, i);
+        continue;
+      }
       if (c.state != State::kOpen) {
         continue;
       }
@@ -363,6 +375,12 @@ class UringStreamEngine final : public StreamEngine {
       } else if (now_ms_ - c.last_rx_ms >= opts_.idle_timeout_ms) {
         ++counters_.idle_timeouts;
         Abort(h, i);
+      } else if (opts_.keepalive_ms != 0 && (c.tls == nullptr || c.tls->established()) &&
+                 now_ms_ - c.last_rx_ms >= opts_.keepalive_ms &&
+                 now_ms_ - c.last_tx_ms >= opts_.keepalive_ms && c.pending.empty() &&
+                 c.sending.empty()) {
+        ++counters_.keepalives_sent;
+        Send(ConnRef{i, c.gen}, "\r\n\r\n", 4);
       }
     }
     if (io_uring_sq_ready(&ring_) > 0) {
@@ -395,10 +413,12 @@ class UringStreamEngine final : public StreamEngine {
       Kick(ref.index);
     }
     c->state = State::kClosing;
+    c->closing_since_ms = now_ms_;
     MaybeShut(ref.index);
   }
 
   void Shutdown(StreamHandler& h) override {
+    stopping_ = true;
     for (uint32_t i = 0; i < conns_.size(); ++i) {
       if (conns_[i].state != State::kFree) {
         Abort(h, i);
@@ -509,8 +529,12 @@ class UringStreamEngine final : public StreamEngine {
       if (cqe.res == -ENOBUFS) {
         ++counters_.rx_no_buffer;
         rearm_pending_ = true;
-      } else if (cqe.res <= 0 && c.state == State::kOpen) {
-        Abort(h, i);  // EOF or an error: the peer is gone
+      } else if (cqe.res == 0 && c.state == State::kOpen) {
+        // EOF: the peer sends no more, but may still read (a half-close after its last
+        // request): answers already queued go out first.
+        Close(ConnRef{i, c.gen});
+      } else if (cqe.res < 0 && c.state == State::kOpen) {
+        Abort(h, i);  // an error: the peer is gone
       } else if (!more && c.state == State::kOpen) {
         ArmRecv(i);
       }
@@ -573,7 +597,7 @@ class UringStreamEngine final : public StreamEngine {
     c.send_busy = false;
     c.shut = false;
     c.peer = peer;
-    c.accepted_ms = c.last_rx_ms = now_ms_;
+    c.accepted_ms = c.last_rx_ms = c.last_tx_ms = now_ms_;
     c.partial_since_ms = 0;
     c.tls = std::move(tls);
     ++open_;
@@ -592,6 +616,11 @@ class UringStreamEngine final : public StreamEngine {
       });
       MoveTlsOutput(c);
       Kick(i);
+      if (r == TlsSession::Result::kClosed && !oom) {
+        Frame(h, i, nullptr, 0);  // what came before close_notify is still a request
+        Close(ConnRef{i, conns_[i].gen});
+        return;
+      }
       if (r != TlsSession::Result::kOk || oom) {
         if (r == TlsSession::Result::kError) {
           ++counters_.tls_failures;
@@ -617,6 +646,7 @@ class UringStreamEngine final : public StreamEngine {
   void Frame(StreamHandler& h, uint32_t i, const char* data, uint32_t len) {
     const ConnInfo info = Info(i);
     uint32_t off = 0;
+    bool consumed = false;
     while (conns_[i].state == State::kOpen) {
       Conn& c = conns_[i];
       const PaddedView view =
@@ -634,6 +664,7 @@ class UringStreamEngine final : public StreamEngine {
       if (used == 0) {
         break;
       }
+      consumed = true;
       if (data != nullptr) {
         off += static_cast<uint32_t>(used);
       } else {
@@ -655,7 +686,9 @@ class UringStreamEngine final : public StreamEngine {
       c.partial_since_ms = 0;
       return;
     }
-    if (c.partial_since_ms == 0) {
+    // The timer runs from the first byte of the unfinished message: when a message completed
+    // in this pass, the one pending began here.
+    if (c.partial_since_ms == 0 || consumed) {
       c.partial_since_ms = now_ms_;
     }
     if (c.in.size() > opts_.max_message_bytes) {
@@ -707,6 +740,7 @@ class UringStreamEngine final : public StreamEngine {
       return;  // retried on the next Send/Kick
     }
     io_uring_prep_send(sqe, c.fd, c.sending.begin(), c.sending.size(), MSG_NOSIGNAL);
+    c.last_tx_ms = now_ms_;
     io_uring_sqe_set_data64(sqe, Data(kTagSend, i, c.gen));
     c.send_busy = true;
   }
@@ -773,6 +807,7 @@ class UringStreamEngine final : public StreamEngine {
   io_uring ring_{};
   bool ring_ok_ = false;
   bool accept_armed_ = false;
+  bool stopping_ = false;
   bool rearm_pending_ = false;
   char* rx_area_ = nullptr;
   uint32_t stride_ = 0;

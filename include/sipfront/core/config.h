@@ -97,6 +97,7 @@ struct ConnectionsConfig {
   uint32_t max_message_bytes = 65535;    // larger: 513 and closed (1024..65535)
   uint32_t message_timeout_ms = 5000;    // a started message must complete within (100..600000)
   uint32_t handshake_timeout_ms = 5000;  // TLS handshake (100..600000)
+  uint32_t keepalive_interval_s = 120;   // CRLFCRLF to quiet connections (0: off; 0..86400)
 };
 
 enum class FsyncMode : uint8_t { kInterval, kAlways, kNever };

@@ -107,6 +107,10 @@ struct StreamOptions {
   uint32_t idle_timeout_ms = 300000;   // no bytes received for this long: closed
   uint32_t message_timeout_ms = 5000;  // a started message not complete within this: closed
   uint32_t handshake_timeout_ms = 5000;
+  // A connection that neither sent nor received for this long gets a CRLFCRLF ping (RFC 5626
+  // §4.4.1: an outbound client answers with a CRLF pong, which counts as received bytes;
+  // RFC 3261 §7.5 has every other client ignore it). 0: off.
+  uint32_t keepalive_ms = 0;
   uint32_t max_message_bytes = 65535;
   uint32_t max_output_bytes = 1 << 20;  // unsent output beyond this: the peer does not read
   uint32_t rx_buffers = 256;            // provided receive buffers (power of two)
@@ -126,8 +130,10 @@ struct StreamCounters {
   uint64_t tls_failures = 0;     // handshake or record errors
   uint64_t rx_bytes = 0;
   uint64_t tx_bytes = 0;
-  uint64_t rx_no_buffer = 0;  // receive ring empty: receives re-armed later
-  uint64_t copies = 0;        // partial messages copied into a connection buffer
+  uint64_t keepalives_sent = 0;  // CRLFCRLF pings to quiet connections
+  uint64_t close_timeouts = 0;   // closing connections cut because their output did not drain
+  uint64_t rx_no_buffer = 0;     // receive ring empty: receives re-armed later
+  uint64_t copies = 0;           // partial messages copied into a connection buffer
 };
 
 class StreamEngine {

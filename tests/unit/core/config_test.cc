@@ -582,7 +582,7 @@ TEST(ConfigTest, ReadsEveryNonDefaultValue) {
             "ciphers": "AES128-SHA"},
     "connections": {"max": 10000000, "max_per_ip": 1, "idle_timeout_s": 86400,
                     "max_message_bytes": 1024, "message_timeout_ms": 100,
-                    "handshake_timeout_ms": 600000}})j");
+                    "handshake_timeout_ms": 600000, "keepalive_interval_s": 0}})j");
   ASSERT_TRUE(config.ok()) << config.status();
   ASSERT_EQ(config->listen.size(), 4u);  // port 0 twice is fine: each binds a fresh port
   EXPECT_EQ(config->listen[0].host, "::1");
@@ -607,6 +607,7 @@ TEST(ConfigTest, ReadsEveryNonDefaultValue) {
   EXPECT_EQ(config->connections.max_message_bytes, 1024u);
   EXPECT_EQ(config->connections.message_timeout_ms, 100u);
   EXPECT_EQ(config->connections.handshake_timeout_ms, 600000u);
+  EXPECT_EQ(config->connections.keepalive_interval_s, 0u);
   EXPECT_EQ(config->workers, 3u);
   EXPECT_EQ(config->io, IoKind::kMmsg);
   EXPECT_EQ(config->cpus, (std::vector<int>{0, 1023, 5}));
