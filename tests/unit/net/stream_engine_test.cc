@@ -718,6 +718,36 @@ TEST_F(StreamEngineTest, IdleTimeoutClosesASilentConnection) {
   EXPECT_EQ(limits_->total(), 0u);
 }
 
+// Quiet connections get CRLFCRLF pings; one that answers (a CRLF pong, here a line the
+// handler echoes) stays open past the idle timeout, one that does not is cut by it.
+TEST_F(StreamEngineTest, PingsQuietConnectionsAndKeepsThoseThatAnswer) {
+  StreamOptions o = Options();
+  o.keepalive_ms = 100;
+  o.idle_timeout_ms = 400;
+  Start(o);
+  TcpClient answering(to_), silent(to_);
+  ASSERT_TRUE(answering.ok() && silent.ok());
+  ASSERT_TRUE(Accepted(2));
+  std::size_t pings = 0;
+  const auto start = SteadyClock::now();
+  ASSERT_TRUE(Until(
+      [&] {
+        answering.ReadSome();
+        if (answering.in.find("\r\n\r\n") != std::string::npos) {
+          answering.in.clear();  // a ping (and perhaps the echo of the last pong)
+          ++pings;
+          EXPECT_TRUE(answering.Write("\r\n"));  // the pong
+        }
+        return MillisSince(start) >= 1000;
+      },
+      /*tick=*/true, 3000));
+  EXPECT_GE(pings, 3u);
+  EXPECT_EQ(engine_->open_connections(), 1u);  // the silent one was cut, the other stays
+  EXPECT_EQ(engine_->counters().idle_timeouts, 1u);
+  EXPECT_GE(engine_->counters().keepalives_sent, pings);
+  ASSERT_TRUE(ReadEof(silent));
+}
+
 TEST_F(StreamEngineTest, OversizePartialClosesTheConnection) {
   StreamOptions o = Options();
   o.max_message_bytes = 100;
