@@ -249,6 +249,8 @@ void PrintCounters(const sipfront::core::WorkerGroup& group) {
       sc.tls_failures += k.tls_failures;
       sc.copies += k.copies;
       sc.keepalives_sent += k.keepalives_sent;
+      sc.paused += k.paused;
+      sc.close_timeouts += k.close_timeouts;
     }
   }
   if (any) {
@@ -258,7 +260,8 @@ void PrintCounters(const sipfront::core::WorkerGroup& group) {
               << " handshake_timeouts=" << sc.handshake_timeouts
               << " oversize=" << sc.oversize + oversize << " output_overflow=" << sc.output_overflow
               << " tls_failures=" << sc.tls_failures << " pongs=" << pongs
-              << " pings=" << sc.keepalives_sent << " flow_bindings_dropped=" << flows
+              << " pings=" << sc.keepalives_sent << " paused=" << sc.paused
+              << " close_timeouts=" << sc.close_timeouts << " flow_bindings_dropped=" << flows
               << " partial_copies=" << sc.copies << "\n";
   }
   uint64_t ka_sent = 0;

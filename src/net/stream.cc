@@ -82,11 +82,17 @@ namespace {
 constexpr uint64_t kTagAccept = uint64_t{1} << 56;
 constexpr uint64_t kTagRecv = uint64_t{2} << 56;
 constexpr uint64_t kTagSend = uint64_t{3} << 56;
+constexpr uint64_t kTagCancel = uint64_t{4} << 56;
 constexpr uint64_t kTagMask = uint64_t{0xff} << 56;
 constexpr uint32_t kGenMask = 0xffffff;
 constexpr uint16_t kGroup = 0;
 constexpr unsigned kSqEntries = 256;
 constexpr unsigned kCqEntries = 8192;
+// Backpressure: a connection whose unsent output reaches max_output_bytes / 4 stops being
+// read (its receive is cancelled, so TCP flow control holds the peer back) until the output
+// drains below max_output_bytes / 16. Input already received meanwhile waits, up to this.
+constexpr uint32_t kPausedInputCap = 4u << 20;
+
 // How long a closing connection may take to send its last output before it is cut (or the
 // idle timeout, when shorter).
 constexpr uint64_t kCloseDrainMs = 5000;
@@ -185,7 +191,9 @@ struct Conn {
   State state = State::kFree;
   bool recv_armed = false;
   bool send_busy = false;
-  bool shut = false;  // shutdown() done: waiting for the ops in flight
+  bool shut = false;         // shutdown() done: waiting for the ops in flight
+  bool paused = false;       // answers back up: input is not framed, the recv is cancelled
+  bool cancel_sent = false;  // the recv's cancellation is in flight
   Endpoint peer;
   uint64_t accepted_ms = 0;
   uint64_t last_rx_ms = 0;
@@ -335,7 +343,7 @@ class UringStreamEngine final : public StreamEngine {
       rearm_pending_ = false;
       for (uint32_t i = 0; i < conns_.size(); ++i) {
         Conn& c = conns_[i];
-        if (c.state == State::kOpen && !c.recv_armed) {
+        if (c.state == State::kOpen && !c.recv_armed && !c.paused) {
           ArmRecv(i);
         }
       }
@@ -517,6 +525,7 @@ class UringStreamEngine final : public StreamEngine {
       SIPFRONT_DCHECK(i < conns_.size() && (c.gen & kGenMask) == gen);
       if (!more) {
         c.recv_armed = false;
+        c.cancel_sent = false;
       }
       if (cqe.res > 0 && has_buffer) {
         if (c.state == State::kOpen) {
@@ -533,10 +542,10 @@ class UringStreamEngine final : public StreamEngine {
         // EOF: the peer sends no more, but may still read (a half-close after its last
         // request): answers already queued go out first.
         Close(ConnRef{i, c.gen});
-      } else if (cqe.res < 0 && c.state == State::kOpen) {
+      } else if (cqe.res < 0 && cqe.res != -ECANCELED && c.state == State::kOpen) {
         Abort(h, i);  // an error: the peer is gone
-      } else if (!more && c.state == State::kOpen) {
-        ArmRecv(i);
+      } else if (!more && c.state == State::kOpen && !c.paused) {
+        ArmRecv(i);  // also after a cancellation the connection no longer needed
       }
       MaybeFree(h, i);
       return;
@@ -555,6 +564,14 @@ class UringStreamEngine final : public StreamEngine {
         counters_.tx_bytes += static_cast<uint64_t>(cqe.res);
         c.sending.Consume(static_cast<std::size_t>(cqe.res));
         Kick(i);
+        if (c.paused && c.state == State::kOpen && Backlog(c) <= opts_.max_output_bytes / 16) {
+          c.paused = false;
+          Frame(h, i, nullptr, 0);  // what waited; may pause again
+          Conn& r = conns_[i];
+          if (!r.paused && !r.recv_armed && r.state == State::kOpen) {
+            ArmRecv(i);
+          }
+        }
       }
       MaybeShut(i);
       MaybeFree(h, i);
@@ -596,6 +613,8 @@ class UringStreamEngine final : public StreamEngine {
     c.recv_armed = false;
     c.send_busy = false;
     c.shut = false;
+    c.paused = false;
+    c.cancel_sent = false;
     c.peer = peer;
     c.accepted_ms = c.last_rx_ms = c.last_tx_ms = now_ms_;
     c.partial_since_ms = 0;
@@ -649,6 +668,10 @@ class UringStreamEngine final : public StreamEngine {
     bool consumed = false;
     while (conns_[i].state == State::kOpen) {
       Conn& c = conns_[i];
+      if (c.paused || Backlog(c) >= opts_.max_output_bytes / 4) {
+        Pause(i);
+        break;
+      }
       const PaddedView view =
           data != nullptr ? PaddedView(data + off, len - off, stride_ - off) : c.in.View();
       if (view.size() == 0) {
@@ -686,6 +709,14 @@ class UringStreamEngine final : public StreamEngine {
       c.partial_since_ms = 0;
       return;
     }
+    if (c.paused) {
+      c.partial_since_ms = 0;  // not the peer's slowness: ours
+      if (c.in.size() > kPausedInputCap) {
+        ++counters_.oversize;
+        Abort(h, i);
+      }
+      return;
+    }
     // The timer runs from the first byte of the unfinished message: when a message completed
     // in this pass, the one pending began here.
     if (c.partial_since_ms == 0 || consumed) {
@@ -695,6 +726,25 @@ class UringStreamEngine final : public StreamEngine {
       ++counters_.oversize;
       c.in.Reset();
       Close(info.ref);
+    }
+  }
+
+  static std::size_t Backlog(const Conn& c) { return c.sending.size() + c.pending.size(); }
+
+  // Stops reading a connection whose answers back up (see kPausedInputCap).
+  void Pause(uint32_t i) {
+    Conn& c = conns_[i];
+    if (!c.paused) {
+      c.paused = true;
+      ++counters_.paused;
+    }
+    if (c.recv_armed && !c.cancel_sent) {
+      io_uring_sqe* sqe = GetSqe();
+      if (sqe != nullptr) {
+        io_uring_prep_cancel64(sqe, Data(kTagRecv, i, c.gen), 0);
+        io_uring_sqe_set_data64(sqe, kTagCancel);
+        c.cancel_sent = true;
+      }
     }
   }
 

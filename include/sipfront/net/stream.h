@@ -112,8 +112,10 @@ struct StreamOptions {
   // RFC 3261 §7.5 has every other client ignore it). 0: off.
   uint32_t keepalive_ms = 0;
   uint32_t max_message_bytes = 65535;
-  uint32_t max_output_bytes = 1 << 20;  // unsent output beyond this: the peer does not read
-  uint32_t rx_buffers = 256;            // provided receive buffers (power of two)
+  // Unsent output: at a quarter of this the connection stops being read until it drains to a
+  // sixteenth; beyond it (one burst of answers too many) the connection is closed.
+  uint32_t max_output_bytes = 1 << 20;
+  uint32_t rx_buffers = 256;  // provided receive buffers (power of two)
   uint32_t rx_buffer_size = 16384;
   int backlog = 1024;
 };
@@ -127,6 +129,7 @@ struct StreamCounters {
   uint64_t handshake_timeouts = 0;
   uint64_t oversize = 0;         // message larger than max_message_bytes
   uint64_t output_overflow = 0;  // peer not reading its answers
+  uint64_t paused = 0;           // times a connection stopped being read (answers backed up)
   uint64_t tls_failures = 0;     // handshake or record errors
   uint64_t rx_bytes = 0;
   uint64_t tx_bytes = 0;

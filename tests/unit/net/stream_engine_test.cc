@@ -748,6 +748,43 @@ TEST_F(StreamEngineTest, PingsQuietConnectionsAndKeepsThoseThatAnswer) {
   ASSERT_TRUE(ReadEof(silent));
 }
 
+// A client that pipelines far more requests than its answers' budget (max_output_bytes) and
+// reads late is throttled, not disconnected: the engine stops reading while the answers back
+// up, and every line is answered once the client reads.
+TEST_F(StreamEngineTest, BackedUpAnswersPauseReadingInsteadOfClosing) {
+  StreamOptions o = Options();
+  o.max_output_bytes = 64 * 1024;
+  Start(o);
+  TcpClient c(to_);
+  ASSERT_TRUE(c.ok());
+  ASSERT_TRUE(Accepted(1));
+  const std::string line(999, 'x');
+  constexpr int kLines = 3000;  // 3 MB, against 64 KiB of output budget and small buffers
+  const int sndbuf = 64 * 1024;
+  ASSERT_EQ(setsockopt(c.fd(), SOL_SOCKET, SO_SNDBUF, &sndbuf, sizeof(sndbuf)), 0);
+  std::string all;
+  for (int i = 0; i < kLines; ++i) {
+    all += line;
+    all += '\n';
+  }
+  std::atomic<bool> written{false};
+  std::thread writer([&] {
+    EXPECT_TRUE(c.Write(all));
+    written = true;
+  });
+  // Not reading yet: the engine must pause rather than overflow.
+  ASSERT_TRUE(Until([&] { return engine_->counters().paused >= 1; }));
+  Until([] { return false; }, /*tick=*/false, 100);
+  EXPECT_EQ(engine_->counters().output_overflow, 0u);
+  EXPECT_EQ(engine_->open_connections(), 1u) << "oversize " << engine_->counters().oversize;
+  EXPECT_FALSE(written.load());  // TCP flow control holds the writer back
+  ASSERT_TRUE(ReadN(c, all.size()));
+  writer.join();
+  EXPECT_EQ(c.in, all);
+  EXPECT_EQ(engine_->counters().output_overflow, 0u);
+  EXPECT_EQ(engine_->open_connections(), 1u);
+}
+
 TEST_F(StreamEngineTest, OversizePartialClosesTheConnection) {
   StreamOptions o = Options();
   o.max_message_bytes = 100;
