@@ -267,13 +267,15 @@ void PrintCounters(const sipfront::core::WorkerGroup& group) {
   uint64_t ka_sent = 0;
   uint64_t ka_answers = 0;
   uint64_t ka_expired = 0;
+  uint64_t stun = 0;
   for (uint32_t i = 0; i < group.workers(); ++i) {
+    stun += group.counters(i).stun_keepalives;
     ka_sent += group.counters(i).keepalives_sent;
     ka_answers += group.counters(i).keepalive_answers;
     ka_expired += group.counters(i).keepalive_expired;
   }
   std::cerr << "sipfront: nat keepalives: sent=" << ka_sent << " answered=" << ka_answers
-            << " expired=" << ka_expired << "\n";
+            << " expired=" << ka_expired << " stun_answered=" << stun << "\n";
 }
 
 // Makes the tables' index and records resident before the sockets open, so the first

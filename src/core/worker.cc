@@ -8,6 +8,7 @@
 
 #include "sipfront/base/check.h"
 #include "sipfront/base/clock.h"
+#include "sipfront/net/stun.h"
 #include "sipfront/registrar/journal.h"
 #include "sipfront/sip/headers.h"
 #include "sipfront/sip/message.h"
@@ -628,6 +629,23 @@ void WorkerGroup::Run(Worker& w) {
     ++c.rx;
     if (pkt.truncated) {
       ++c.rx_truncated;
+      return;
+    }
+    // RFC 5626 §4.4.2: STUN Binding keepalives share the SIP port.
+    if (net::LooksLikeStun(pkt.data.view())) {
+      net::TxBuffer* tx = acquire();
+      if (tx == nullptr) {
+        return;
+      }
+      const std::size_t len =
+          net::WriteStunBindingResponse(pkt.data.view(), pkt.peer, tx->data, tx->capacity);
+      if (len == 0) {
+        ++c.stun_ignored;
+        put_back(tx);
+        return;
+      }
+      ++c.stun_keepalives;
+      send(tx, len, Udp(pkt.peer));
       return;
     }
     const sip::ParseError e = sip::Tokenize(pkt.data, sip::Framing::kDatagram, w.msg);

@@ -10,6 +10,8 @@ Three devices register over UDP with digest auth:
   * "silent": behind NAT too, never answers: after max_missed unanswered OPTIONS its binding
     is removed (a query shows no contact) and the stop counters say so;
   * "direct": its Contact is its own source address: no keepalive at all.
+A STUN Binding request on the SIP port (RFC 5626 §4.4.2) is answered with the sender's
+address in XOR-MAPPED-ADDRESS; one with a wrong magic cookie is not answered.
 Then a second server with "keepalive": "crlf" must send a CRLFCRLF datagram.
 Every wait is bounded; the server is killed in a finally block. Exit 1 on failure.
 """
@@ -18,6 +20,7 @@ import os
 import re
 import signal
 import socket
+import struct
 import subprocess
 import sys
 import tempfile
@@ -190,11 +193,39 @@ def main():
         check("silent binding removed", "Contact:" not in r, r.splitlines()[0])
         r = direct.register(query=True)
         check("direct binding kept", "Contact:" in r)
+        # STUN keepalive (RFC 5626 §4.4.2) on the SIP port.
+        stun = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        stun.bind(("127.0.0.1", 0))
+        stun.settimeout(2)
+        tid = os.urandom(12)
+        stun.sendto(struct.pack("!HHI", 1, 0, 0x2112A442) + tid, ("127.0.0.1", server.port))
+        try:
+            resp = stun.recv(200)
+        except socket.timeout:
+            resp = b""
+        ok = False
+        if len(resp) >= 32:
+            kind, _, cookie = struct.unpack("!HHI", resp[:8])
+            attr, _, _, family, xport = struct.unpack("!HHBBH", resp[20:28])
+            xaddr = struct.unpack("!I", resp[28:32])[0] ^ 0x2112A442
+            ok = (kind == 0x0101 and cookie == 0x2112A442 and resp[8:20] == tid and
+                  attr == 0x0020 and family == 1 and
+                  (xport ^ 0x2112) == stun.getsockname()[1] and
+                  socket.inet_ntoa(struct.pack("!I", xaddr)) == "127.0.0.1")
+        check("stun binding answered", ok, "(%d bytes)" % len(resp))
+        stun.sendto(struct.pack("!HHI", 1, 0, 0x12345678) + tid, ("127.0.0.1", server.port))
+        try:
+            stun.recv(200)
+            check("bad stun ignored", False)
+        except socket.timeout:
+            check("bad stun ignored", True)
     finally:
         rc, log = server.stop()
-    m = re.search(r"nat keepalives: sent=(\d+) answered=(\d+) expired=(\d+)", log)
+    m = re.search(r"nat keepalives: sent=(\d+) answered=(\d+) expired=(\d+) "
+                  r"stun_answered=(\d+)", log)
     check("server exit 0", rc == 0, "(%s)" % rc)
-    check("counters", m is not None and int(m.group(2)) >= 2 and int(m.group(3)) == 1,
+    check("counters", m is not None and int(m.group(2)) >= 2 and int(m.group(3)) == 1 and
+          int(m.group(4)) == 1,
           m.group(0) if m else log[-300:])
 
     server = Server(exe, "crlf")

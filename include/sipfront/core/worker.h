@@ -63,6 +63,8 @@ struct alignas(kCacheLine) WorkerCounters {
   uint64_t keepalives_sent = 0;    // OPTIONS or CRLF pings to UDP contacts behind NAT
   uint64_t keepalive_answers = 0;  // responses to keepalive OPTIONS
   uint64_t keepalive_expired = 0;  // bindings removed after max_missed unanswered OPTIONS
+  uint64_t stun_keepalives = 0;    // STUN Binding requests answered (RFC 5626 §4.4.2)
+  uint64_t stun_ignored = 0;       // other STUN-looking datagrams (not answered)
 };
 
 enum class KeepaliveKind : uint8_t { kOff, kOptions, kCrlf };
