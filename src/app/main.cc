@@ -460,6 +460,31 @@ int main(int argc, char** argv) {
               << " for unknown domains, " << rec->invalid_records << " invalid records, "
               << rec->bytes_cut << " bytes of damaged tail cut) in " << rec->seconds << " s\n";
     epoch = rec->next_epoch;
+    // Bindings tied to TCP/TLS connections (bind_to_connection) lost their flows with the
+    // previous process: drop them now rather than keep unreachable contacts until they expire.
+    // Not journaled: a later restart drops them again, and the next snapshot forgets them.
+    if (config.registrar.bind_to_connection) {
+      uint64_t dropped = 0;
+      for (auto& t : tables) {
+        for (uint32_t b = 0; b < t->BindingSlots(); ++b) {
+          const auto tr = t->Live(b) ? t->SourceTransport(b) : sipfront::registrar::Transport::kUdp;
+          if (tr == sipfront::registrar::Transport::kTcp ||
+              tr == sipfront::registrar::Transport::kTls) {
+            const uint32_t aor = t->AorOfBinding(b);
+            t->BeginWrite();
+            t->Remove(b);
+            t->RemoveAorIfEmpty(aor);
+            t->EndWrite();
+            ++dropped;
+          }
+        }
+      }
+      if (dropped != 0) {
+        std::cerr << "sipfront: bind_to_connection: dropped " << dropped
+                  << " recovered bindings of TCP/TLS connections that closed with the previous "
+                     "process\n";
+      }
+    }
   }
 
   // Sockets: one per worker on the same address (SO_REUSEPORT); the first resolves port 0.
