@@ -16,6 +16,7 @@
 #include <fcntl.h>
 #include <openssl/rand.h>
 #include <signal.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -176,6 +177,12 @@ std::unique_ptr<sipfront::net::TlsContext> MakeTlsContext(const Config& config) 
   return std::move(*ctx);
 }
 
+std::size_t stream_listeners(const Config& config) {
+  return static_cast<std::size_t>(
+      std::count_if(config.listen.begin(), config.listen.end(),
+                    [](const auto& l) { return l.transport != sipfront::core::Transport::kUdp; }));
+}
+
 uint32_t NextPow2(uint32_t v) {
   uint32_t p = 1;
   while (p < v) {
@@ -241,6 +248,7 @@ void PrintCounters(const sipfront::core::WorkerGroup& group) {
       sc.accepted += k.accepted;
       sc.closed += k.closed;
       sc.refused += k.refused;
+      sc.accept_errors += k.accept_errors;
       sc.idle_timeouts += k.idle_timeouts;
       sc.message_timeouts += k.message_timeouts;
       sc.handshake_timeouts += k.handshake_timeouts;
@@ -255,7 +263,8 @@ void PrintCounters(const sipfront::core::WorkerGroup& group) {
   }
   if (any) {
     std::cerr << "sipfront: connections: accepted=" << sc.accepted << " closed=" << sc.closed
-              << " refused=" << sc.refused << " idle_timeouts=" << sc.idle_timeouts
+              << " refused=" << sc.refused << " accept_errors=" << sc.accept_errors
+              << " idle_timeouts=" << sc.idle_timeouts
               << " message_timeouts=" << sc.message_timeouts
               << " handshake_timeouts=" << sc.handshake_timeouts
               << " oversize=" << sc.oversize + oversize << " output_overflow=" << sc.output_overflow
@@ -537,6 +546,25 @@ int main(int argc, char** argv) {
                                                                          backends[i].get()));
     }
   }
+  // Every connection is a descriptor: raise the soft limit towards what connections.max needs
+  // (plus files, sockets and rings), as far as the hard limit allows.
+  if (stream_listeners(config) != 0) {
+    rlimit nofile{};
+    if (getrlimit(RLIMIT_NOFILE, &nofile) == 0) {
+      const rlim_t want = static_cast<rlim_t>(config.connections.max) + 1024;
+      if (nofile.rlim_cur < want) {
+        nofile.rlim_cur = std::min(want, nofile.rlim_max);
+        setrlimit(RLIMIT_NOFILE, &nofile);
+      }
+      if (nofile.rlim_cur < want) {
+        std::cerr << "sipfront: open-file limit " << nofile.rlim_cur << " is below "
+                  << "connections.max + 1024 (" << want
+                  << "); connections beyond it wait in the listen backlog (raise the hard "
+                     "limit: ulimit -Hn, LimitNOFILE=)\n";
+      }
+    }
+  }
+
   // Stream listeners: per TCP/TLS address one engine per worker on the same port
   // (SO_REUSEPORT), their completions signalled on the worker's wake eventfd.
   std::vector<std::unique_ptr<sipfront::net::TlsContext>> tls_contexts;

@@ -336,7 +336,7 @@ class UringStreamEngine final : public StreamEngine {
         recycled_ = 0;
       }
     }
-    if (!accept_armed_ && !stopping_) {
+    if (!accept_armed_ && !stopping_ && !accept_backoff_) {
       ArmAccept();
     }
     if (rearm_pending_) {
@@ -361,6 +361,7 @@ class UringStreamEngine final : public StreamEngine {
 
   void Tick(StreamHandler& h) override {
     now_ms_ = MonoMillis();
+    accept_backoff_ = false;
     for (uint32_t i = 0; i < conns_.size(); ++i) {
       Conn& c = conns_[i];
       const uint64_t drain_ms = std::min<uint64_t>(kCloseDrainMs, opts_.idle_timeout_ms);
@@ -512,6 +513,11 @@ class UringStreamEngine final : public StreamEngine {
       }
       if (cqe.res >= 0) {
         OnAccept(cqe.res);
+      } else if (cqe.res != -ECANCELED) {
+        // Out of descriptors (EMFILE/ENFILE) or memory: the connection stays in the listen
+        // backlog; retrying at once would spin, so accepting resumes at the next Tick().
+        ++counters_.accept_errors;
+        accept_backoff_ = (cqe.flags & IORING_CQE_F_MORE) == 0;
       }
       return;
     }
@@ -858,6 +864,7 @@ class UringStreamEngine final : public StreamEngine {
   bool ring_ok_ = false;
   bool accept_armed_ = false;
   bool stopping_ = false;
+  bool accept_backoff_ = false;  // accept failed: re-armed at the next Tick()
   bool rearm_pending_ = false;
   char* rx_area_ = nullptr;
   uint32_t stride_ = 0;

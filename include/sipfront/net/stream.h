@@ -123,7 +123,8 @@ struct StreamOptions {
 struct StreamCounters {
   uint64_t accepted = 0;
   uint64_t closed = 0;
-  uint64_t refused = 0;  // over max connections or max per IP: closed at accept
+  uint64_t refused = 0;        // over max connections or max per IP: closed at accept
+  uint64_t accept_errors = 0;  // accept failed (out of descriptors): retried a second later
   uint64_t idle_timeouts = 0;
   uint64_t message_timeouts = 0;  // slowloris / never-finished message
   uint64_t handshake_timeouts = 0;
