@@ -642,7 +642,11 @@ int main(int argc, char** argv) {
       for (const auto& cred : list.credentials) {
         std::cerr << "sipfront: demo user " << cred.username << " password " << cred.password
                   << "  (register sip:" << cred.username << "@" << domain.domain_name
-                  << " via udp:" << sipfront::net::ToString(local) << ")\n";
+                  << " via udp:" << sipfront::net::ToString(local);
+        for (const std::string& line : stream_lines) {
+          std::cerr << ", " << line;
+        }
+        std::cerr << ")\n";
       }
     }
   }
