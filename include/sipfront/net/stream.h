@@ -19,8 +19,10 @@
 //
 // Limits (StreamOptions): connections in all and per source IP (ConnectionLimits, shared by
 // the workers), idle time, time to complete a started message (slowloris) or a TLS handshake,
-// largest message, largest backlog of unsent output. Tick() enforces the timers; each cut is
-// counted.
+// largest message, largest backlog of unsent output. Tick() enforces the timers, pings quiet
+// connections with CRLFCRLF and resumes accepting after a descriptor shortage; each cut is
+// counted. Backpressure: while a connection's unsent answers exceed a quarter of the output
+// cap, its receive is cancelled (TCP flow control then holds the peer back) until they drain.
 //
 // Memory: per connection a 160-byte record, the TLS session (established and idle: see
 // docs/benchmarks.md), and buffers only while bytes wait. The receive ring is allocated once.
