@@ -93,6 +93,22 @@ constexpr bool TableMatchesEnum() {
 }
 static_assert(TableMatchesEnum(), "kNames must be indexed by HeaderId");
 
+// The tokenizer skips the byte-by-byte token check of a name that classifies as known. That is
+// exact because every known name is letters and '-' only: a byte that OR 0x20 turns into a
+// lower-case letter is a letter, and the only other byte that becomes '-' is CR, which the
+// tokenizer's colon search excludes.
+constexpr bool NamesAreLettersAndDashes() {
+  for (const Name& n : kNames) {
+    for (char c : n.canonical) {
+      if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c == '-')) {
+        return false;
+      }
+    }
+  }
+  return true;
+}
+static_assert(NamesAreLettersAndDashes(), "tokenizer.cc relies on it (FindNameColon)");
+
 constexpr std::size_t kMaxNameLength = 20;  // "P-Preferred-Identity"
 
 constexpr char Lower(char c) { return c >= 'A' && c <= 'Z' ? static_cast<char>(c + 32) : c; }
@@ -114,22 +130,30 @@ constexpr uint64_t Mask(std::size_t n, int word) {
   return n <= start ? 0 : LowMask(n - start);
 }
 
-constexpr uint32_t Bucket(uint64_t w0, std::size_t n) {
-  return static_cast<uint32_t>(((w0 ^ n) * 0x9e3779b97f4a7c15ull) >> 58);  // 64 buckets
+// Multiplicative hash of the first word and the length into 256 slots. The multiplier was found
+// by a search over random odd constants so that no two known names share a slot (MakeLookup
+// checks it), which makes a lookup one probe and one comparison.
+constexpr uint64_t kHashMultiplier = 0x26f90507a097021dull;
+
+constexpr uint32_t Slot(uint64_t w0, std::size_t n) {
+  return static_cast<uint32_t>(((w0 ^ n) * kHashMultiplier) >> 56);
 }
 
 struct Lookup {
-  Words words[kHeaderIdCount]{};
+  Words words[kHeaderIdCount]{};  // [0] (kOther) stays zero with len 0: never matches
   uint8_t len[kHeaderIdCount]{};
-  uint8_t next[kHeaderIdCount]{};  // chain within a bucket; 0xff ends it
-  uint8_t head[64]{};
+  uint8_t slot[256]{};                     // HeaderId hashed there, or 0
+  uint64_t mask[kMaxNameLength + 1][3]{};  // Mask(n, word)
   HeaderId compact[128]{};
+  bool perfect = true;  // no two names share a slot
 };
 
 constexpr Lookup MakeLookup() {
   Lookup t{};
-  for (uint8_t& h : t.head) {
-    h = 0xff;
+  for (std::size_t n = 0; n <= kMaxNameLength; ++n) {
+    for (int k = 0; k < 3; ++k) {
+      t.mask[n][k] = Mask(n, k);
+    }
   }
   for (std::size_t i = 1; i < kNames.size(); ++i) {
     const std::string_view name = kNames[i].canonical;
@@ -140,9 +164,9 @@ constexpr Lookup MakeLookup() {
     }
     t.words[i] = w;
     t.len[i] = static_cast<uint8_t>(name.size());
-    const uint32_t b = Bucket(w.w[0], name.size());
-    t.next[i] = t.head[b];
-    t.head[b] = static_cast<uint8_t>(i);
+    uint8_t& slot = t.slot[Slot(w.w[0], name.size())];
+    t.perfect = t.perfect && slot == 0;
+    slot = static_cast<uint8_t>(i);
     if (kNames[i].compact != 0) {
       t.compact[static_cast<unsigned char>(kNames[i].compact)] = kNames[i].id;
       t.compact[static_cast<unsigned char>(kNames[i].compact - 32)] = kNames[i].id;
@@ -152,6 +176,7 @@ constexpr Lookup MakeLookup() {
 }
 
 constexpr Lookup kLookup = MakeLookup();
+static_assert(kLookup.perfect, "two header names share a hash slot: pick another kHashMultiplier");
 
 inline uint64_t Load64(const char* p) {
   uint64_t v;
@@ -174,14 +199,14 @@ HeaderId ClassifyHeaderPadded(const char* p, std::size_t n) {
   if (n == 0 || n > kMaxNameLength) {
     return HeaderId::kOther;
   }
-  const uint64_t w0 = (Load64(p) | kCaseBits) & Mask(n, 0);
-  const uint64_t w1 = (Load64(p + 8) | kCaseBits) & Mask(n, 1);
-  const uint64_t w2 = (Load64(p + 16) | kCaseBits) & Mask(n, 2);
-  for (uint8_t i = kLookup.head[Bucket(w0, n)]; i != 0xff; i = kLookup.next[i]) {
-    const Words& w = kLookup.words[i];
-    if (kLookup.len[i] == n && w.w[0] == w0 && w.w[1] == w1 && w.w[2] == w2) {
-      return static_cast<HeaderId>(i);
-    }
+  const uint64_t* mask = kLookup.mask[n];
+  const uint64_t w0 = (Load64(p) | kCaseBits) & mask[0];
+  const uint64_t w1 = (Load64(p + 8) | kCaseBits) & mask[1];
+  const uint64_t w2 = (Load64(p + 16) | kCaseBits) & mask[2];
+  const uint8_t i = kLookup.slot[Slot(w0, n)];
+  const Words& w = kLookup.words[i];
+  if (kLookup.len[i] == n && w.w[0] == w0 && w.w[1] == w1 && w.w[2] == w2) {
+    return static_cast<HeaderId>(i);
   }
   return HeaderId::kOther;
 }

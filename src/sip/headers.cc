@@ -8,6 +8,7 @@
 namespace sipfront::sip {
 
 using charset::IEquals;
+using charset::IEqualsLower;
 using charset::Is;
 using internal::ScanQuoted;
 using internal::ScanToken;
@@ -77,7 +78,7 @@ ParseStatus ScanHeaderParams(const char* q, const char* e, ParseError err, bool 
     bool has_value = false;
     if (q < e && *q == '=') {
       const char* v = SkipLws(q + 1, e);
-      q = ScanGenValue(v, e, via && IEquals(pname, "received"));
+      q = ScanGenValue(v, e, via && IEqualsLower(pname, "received"));
       if (q == nullptr) {
         return {err, v};
       }
@@ -207,6 +208,10 @@ bool IsQValue(std::string_view v) {
   return true;
 }
 
+// AllOf(v, kToken) for a value from ScanHeaderParams (ScanGenValue without bare_ip): such a
+// value is a token unless it is a quoted-string or an IPv6 reference, and empty when absent.
+bool IsTokenValue(std::string_view v) { return !v.empty() && v[0] != '"' && v[0] != '['; }
+
 // The inside of a quoted value, or the value itself.
 std::string_view Unquote(std::string_view v) {
   return v.size() >= 2 && v.front() == '"' ? v.substr(1, v.size() - 2) : v;
@@ -223,8 +228,8 @@ ParseStatus ParseFromTo(std::string_view value, FromTo& out, ParseError error) {
   out.tag = {};
   return ParseNameAddrImpl(value, out.addr, error, false,
                            [&out](std::string_view name, std::string_view v, bool) -> const char* {
-                             if (IEquals(name, "tag")) {
-                               if (!AllOf(v, charset::kToken)) {
+                             if (IEqualsLower(name, "tag")) {
+                               if (!IsTokenValue(v)) {
                                  return v.data() != nullptr ? v.data() : name.data();
                                }
                                out.tag = v;
@@ -242,21 +247,21 @@ ParseStatus ParseContact(std::string_view value, Contact& out) {
       value, out.addr, ParseError::kBadContact, false,
       [&out](std::string_view name, std::string_view v, bool has_value) -> const char* {
         const char* at = has_value ? v.data() : name.data();
-        if (IEquals(name, "q")) {
+        if (IEqualsLower(name, "q")) {
           if (!IsQValue(v)) {
             return at;
           }
           out.q = v;
-        } else if (IEquals(name, "expires")) {
+        } else if (IEqualsLower(name, "expires")) {
           if (!ParseDelta(v, 0xffffffffu, out.expires)) {
             return at;
           }
-        } else if (IEquals(name, "+sip.instance")) {
+        } else if (IEqualsLower(name, "+sip.instance")) {
           if (!has_value) {
             return at;
           }
           out.instance = v;
-        } else if (IEquals(name, "reg-id")) {
+        } else if (IEqualsLower(name, "reg-id")) {
           int64_t reg_id = 0;
           if (!ParseDelta(v, 0xffffffffu, reg_id) || reg_id == kAbsent) {
             return at;
@@ -317,12 +322,12 @@ ParseStatus ParseVia(std::string_view value, Via& out) {
       q, e, kErr, true, out.params,
       [&out](std::string_view name, std::string_view v, bool has_value) -> const char* {
         const char* at = has_value ? v.data() : name.data();
-        if (IEquals(name, "branch")) {
-          if (!AllOf(v, charset::kToken)) {
+        if (IEqualsLower(name, "branch")) {
+          if (!IsTokenValue(v)) {
             return at;
           }
           out.branch = v;
-        } else if (IEquals(name, "received")) {
+        } else if (IEqualsLower(name, "received")) {
           // RFC 5118 §4.5: with or without brackets.
           const char* vb = v.data();
           const char* ve = vb + v.size();
@@ -334,7 +339,7 @@ ParseStatus ParseVia(std::string_view value, Via& out) {
             return at;
           }
           out.received = v;
-        } else if (IEquals(name, "rport")) {
+        } else if (IEqualsLower(name, "rport")) {
           uint16_t port = 0;
           if (has_value &&
               internal::ScanPort(v.data(), v.data() + v.size(), port) != v.data() + v.size()) {
@@ -342,14 +347,14 @@ ParseStatus ParseVia(std::string_view value, Via& out) {
           }
           out.has_rport = true;
           out.rport = v;
-        } else if (IEquals(name, "maddr")) {
+        } else if (IEqualsLower(name, "maddr")) {
           HostKind kind = HostKind::kNone;
           if (!has_value ||
               internal::ScanHost(v.data(), v.data() + v.size(), kind) != v.data() + v.size()) {
             return at;
           }
           out.maddr = v;
-        } else if (IEquals(name, "ttl")) {
+        } else if (IEqualsLower(name, "ttl")) {
           int64_t ttl = 0;
           if (v.size() > 3 || !ParseDelta(v, 255, ttl) || ttl == kAbsent) {
             return at;
@@ -370,7 +375,7 @@ ParseStatus ParseCredentials(std::string_view value, Credentials& out, ParseErro
     return {error, q};
   }
   out.scheme = Span(q, scheme_end);
-  out.is_digest = IEquals(out.scheme, "Digest");
+  out.is_digest = IEqualsLower(out.scheme, "digest");
   q = scheme_end;
   if (q == e || !charset::IsLws(*q)) {
     return {error, q};
@@ -403,37 +408,37 @@ ParseStatus ParseCredentials(std::string_view value, Credentials& out, ParseErro
       const char c0 = charset::ToLower(pname[0]);
       switch (pname.size()) {
         case 2:
-          dest = IEquals(pname, "nc") ? &out.nc : nullptr;
+          dest = IEqualsLower(pname, "nc") ? &out.nc : nullptr;
           break;
         case 3:
-          dest = c0 == 'u' && IEquals(pname, "uri")   ? &out.uri
-                 : c0 == 'q' && IEquals(pname, "qop") ? &out.qop
-                                                      : nullptr;
+          dest = c0 == 'u' && IEqualsLower(pname, "uri")   ? &out.uri
+                 : c0 == 'q' && IEqualsLower(pname, "qop") ? &out.qop
+                                                           : nullptr;
           break;
         case 5:
-          dest = c0 == 'r' && IEquals(pname, "realm")   ? &out.realm
-                 : c0 == 'n' && IEquals(pname, "nonce") ? &out.nonce
-                                                        : nullptr;
+          dest = c0 == 'r' && IEqualsLower(pname, "realm")   ? &out.realm
+                 : c0 == 'n' && IEqualsLower(pname, "nonce") ? &out.nonce
+                                                             : nullptr;
           break;
         case 6:
-          dest = c0 == 'c' && IEquals(pname, "cnonce")   ? &out.cnonce
-                 : c0 == 'o' && IEquals(pname, "opaque") ? &out.opaque
-                                                         : nullptr;
+          dest = c0 == 'c' && IEqualsLower(pname, "cnonce")   ? &out.cnonce
+                 : c0 == 'o' && IEqualsLower(pname, "opaque") ? &out.opaque
+                                                              : nullptr;
           break;
         case 8:
-          if (c0 == 'r' && IEquals(pname, "response")) {
+          if (c0 == 'r' && IEqualsLower(pname, "response")) {
             if (!AllOf(pvalue, charset::kHex)) {
               return {error, v};
             }
             dest = &out.response;
-          } else if (c0 == 'u' && IEquals(pname, "username")) {
+          } else if (c0 == 'u' && IEqualsLower(pname, "username")) {
             dest = &out.username;
-          } else if (c0 == 'u' && IEquals(pname, "userhash")) {
-            out.userhash = IEquals(pvalue, "true");
+          } else if (c0 == 'u' && IEqualsLower(pname, "userhash")) {
+            out.userhash = IEqualsLower(pvalue, "true");
           }
           break;
         case 9:
-          dest = IEquals(pname, "algorithm") ? &out.algorithm : nullptr;
+          dest = IEqualsLower(pname, "algorithm") ? &out.algorithm : nullptr;
           break;
         default:
           break;

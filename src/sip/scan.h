@@ -35,8 +35,9 @@ inline bool ConsumeBlock(const char* p, uint32_t base, uint64_t lf_bits, uint64_
     const uint32_t bit = static_cast<uint32_t>(__builtin_ctzll(lf_bits));
     const uint32_t pos = base + bit;
     lfs[out.lf_count++] = pos;
-    const bool empty_line =
-        out.lf_count >= 2 && lfs[out.lf_count - 2] + 2 == pos && p[pos - 1] == '\r';
+    // "\n\r\n": the LF two bytes back was recorded, as p[from] is neither CR nor LF, so
+    // p[pos - 1] == '\r' implies pos >= from + 2.
+    const bool empty_line = p[pos - 1] == '\r' && p[pos - 2] == '\n';
     if (empty_line || out.lf_count == max) {
       const uint64_t upto = bit == 63 ? ~uint64_t{0} : (uint64_t{2} << bit) - 1;
       out.cr_count += static_cast<uint32_t>(__builtin_popcountll(cr_bits & upto));

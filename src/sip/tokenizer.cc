@@ -1,5 +1,9 @@
 #include <cstring>
 
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
+
 #include "sipfront/base/compiler.h"
 #include "sipfront/sip/message.h"
 
@@ -93,6 +97,36 @@ Fail ParseVersion(const char* b, const char* e) {
   return kPass;
 }
 
+// The first byte in [b, e) that is a CTL, SP or DEL (<= 0x20 or 0x7f), or e. Reads whole 16-byte
+// blocks, up to 15 bytes past e (the input padding covers them).
+const char* FindCtlOrSpace(const char* b, const char* e) {
+#if defined(__SSE2__)
+  const __m128i space = _mm_set1_epi8(0x20);
+  const __m128i del = _mm_set1_epi8(0x7f);
+  for (; b < e; b += 16) {
+    const __m128i v = _mm_loadu_si128(reinterpret_cast<const __m128i*>(b));
+    const __m128i bad =
+        _mm_or_si128(_mm_cmpeq_epi8(_mm_max_epu8(v, space), space), _mm_cmpeq_epi8(v, del));
+    auto bits = static_cast<uint32_t>(_mm_movemask_epi8(bad));
+    if (e - b < 16) {
+      bits &= (1u << (e - b)) - 1;
+    }
+    if (bits != 0) {
+      return b + __builtin_ctz(bits);
+    }
+  }
+  return e;
+#else
+  for (; b < e; ++b) {
+    const auto c = static_cast<unsigned char>(*b);
+    if (c <= 0x20 || c == 0x7f) {
+      return b;
+    }
+  }
+  return e;
+#endif
+}
+
 // Request-Line = Method SP Request-URI SP SIP-Version CRLF; exactly one SP between elements
 // (RFC 4475 §3.1.2.x lwsstart and trws are rejected, not guessed at).
 Fail ParseRequestLine(const char* b, const char* e, Message& msg) {
@@ -119,11 +153,8 @@ Fail ParseRequestLine(const char* b, const char* e, Message& msg) {
   if (uri == last_sp) {
     return {ParseError::kBadRequestUri, uri};
   }
-  for (const char* u = uri; u < last_sp; ++u) {
-    const auto c = static_cast<unsigned char>(*u);
-    if (c <= 0x20 || c == 0x7f) {
-      return {ParseError::kBadRequestUri, u};
-    }
+  if (const char* u = FindCtlOrSpace(uri, last_sp); u != last_sp) {
+    return {ParseError::kBadRequestUri, u};
   }
   msg.request_uri = std::string_view(uri, static_cast<std::size_t>(last_sp - uri));
   return ParseVersion(last_sp + 1, e);
@@ -223,6 +254,31 @@ Fail ParseBoundedScalar(std::string_view v, uint64_t max, ParseError error, int6
   }
   out = value > max ? kAbsent : static_cast<int64_t>(value);
   return kPass;
+}
+
+// The colon ending a header name when it is the first byte at `b` that is ':' or <= 0x20 (SP,
+// HT, CR, LF, CTL), within 32 bytes; nullptr otherwise. A field's CR ends the search, so the colon
+// is inside the field. Reads up to 32 bytes at `b` (the input padding covers them).
+const char* FindNameColon(const char* b) {
+#if defined(__SSE2__)
+  const __m128i colon = _mm_set1_epi8(':');
+  const __m128i space = _mm_set1_epi8(0x20);
+  for (int k = 0; k < 2; ++k, b += 16) {
+    const __m128i v = _mm_loadu_si128(reinterpret_cast<const __m128i*>(b));
+    const __m128i c = _mm_cmpeq_epi8(v, colon);
+    // max(v, 0x20) == 0x20 exactly when v <= 0x20 (unsigned).
+    const __m128i stop = _mm_or_si128(c, _mm_cmpeq_epi8(_mm_max_epu8(v, space), space));
+    const auto stops = static_cast<uint32_t>(_mm_movemask_epi8(stop));
+    if (stops != 0) {
+      const auto colons = static_cast<uint32_t>(_mm_movemask_epi8(c));
+      return (colons & stops & -stops) != 0 ? b + __builtin_ctz(stops) : nullptr;
+    }
+  }
+  return nullptr;
+#else
+  (void)b;
+  return nullptr;
+#endif
 }
 
 // Returns the first byte that breaks CRLF line structure in [b, e): a CR not followed by LF or
@@ -448,28 +504,40 @@ ParseError Tokenize(PaddedView in, Framing framing, Message& msg, std::size_t ma
   msg.expires = kAbsent;
   msg.content_length = kAbsent;
   const uint32_t header_lines = s.found_end ? s.lf_count - 1 : s.lf_count;
+  // Only the first field can start with LWS: any later such line continues the field before.
+  if (header_lines > 1 && IsWsp(p[lfs[0] + 1])) {
+    return fail(ParseError::kBadHeaderName, p + lfs[0] + 1);  // nothing to continue
+  }
   uint32_t li = 1;
   while (li < header_lines) {
     const char* b = p + lfs[li - 1] + 1;
-    if (IsWsp(*b)) {
-      return fail(ParseError::kBadHeaderName, b);  // a continuation with nothing to continue
-    }
+    // The field's lines: this one plus each next one that starts with LWS; each ends in CRLF.
     uint32_t last_line = li;
-    while (last_line + 1 < header_lines && IsWsp(p[lfs[last_line] + 1])) {
-      ++last_line;
-    }
-    for (uint32_t k = li; k <= last_line; ++k) {
-      if (p[lfs[k] - 1] != '\r') {
-        return fail(ParseError::kBadLineEnding, p + lfs[k]);
+    for (;;) {
+      if (p[lfs[last_line] - 1] != '\r') {
+        return fail(ParseError::kBadLineEnding, p + lfs[last_line]);
       }
+      if (last_line + 1 == header_lines || !IsWsp(p[lfs[last_line] + 1])) {
+        break;
+      }
+      ++last_line;
     }
     const char* e = p + lfs[last_line] - 1;  // the CR ending the field
     const bool folded = last_line != li;
     li = last_line + 1;
 
-    const char* q = b;
-    while (q < e && Is(*q, charset::kToken)) {
-      ++q;
+    // Name. Usually "Known-Name:": the colon is found by one vector compare and a known name is
+    // made of letters and '-' only (header_id.cc), so it needs no byte-by-byte token check.
+    // Anything else (unknown names, LWS before the colon, bad bytes) takes the byte loop.
+    const char* q = FindNameColon(b);
+    const std::size_t classified_len = q == nullptr ? 0 : static_cast<std::size_t>(q - b);
+    HeaderId id =
+        classified_len == 0 ? HeaderId::kOther : internal::ClassifyHeaderPadded(b, classified_len);
+    if (id == HeaderId::kOther) {
+      q = b;
+      while (q < e && Is(*q, charset::kToken)) {
+        ++q;
+      }
     }
     const char* name_end = q;
     if (name_end == b) {
@@ -495,7 +563,9 @@ ParseError Tokenize(PaddedView in, Framing framing, Message& msg, std::size_t ma
     }
     const std::string_view name(b, static_cast<std::size_t>(name_end - b));
     const std::string_view value(q, static_cast<std::size_t>(ve - q));
-    const HeaderId id = internal::ClassifyHeaderPadded(b, name.size());  // padded input
+    if (name.size() != classified_len) {
+      id = internal::ClassifyHeaderPadded(b, name.size());  // padded input
+    }
     const auto idx = static_cast<uint8_t>(msg.header_count++);
     msg.headers[idx] = Header{name, value, id, kNoHeader, folded};
     const auto slot = static_cast<std::size_t>(id);

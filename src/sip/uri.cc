@@ -88,7 +88,7 @@ const char* ScanHost(const char* q, const char* e, HostKind& kind) {
   // digits and dots must be an IPv4address. One pass over the host checks the labels.
   const char* label = q;
   const char* top = q;
-  bool numeric = true;
+  uint32_t label_cls = ~0u;  // the classes every non-dot byte has: kDigit for a numeric host
   const char* c = q;
   for (; c < e; ++c) {
     const uint32_t cls = charset::kTable[static_cast<unsigned char>(*c)];
@@ -102,7 +102,7 @@ const char* ScanHost(const char* q, const char* e, HostKind& kind) {
       top = label;
       label = c + 1;
     } else {
-      numeric = numeric && (cls & charset::kDigit) != 0;
+      label_cls &= cls;
     }
   }
   if (c == q) {
@@ -114,7 +114,7 @@ const char* ScanHost(const char* q, const char* e, HostKind& kind) {
     }
     top = label;
   }  // else a trailing dot: the top label is the one before it
-  if (numeric) {
+  if ((label_cls & charset::kDigit) != 0) {
     if (ScanIPv4(q, c) != c) {
       return nullptr;
     }
@@ -153,10 +153,8 @@ bool NextElement(std::string_view& rest, std::string_view& elem) {
   const char* e = b + rest.size();
   const char* q = b;
   while (q < e) {
-    // One table test per ordinary byte; only ',', DQUOTE and '<' need a closer look.
-    while (q < e && !charset::Is(*q, charset::kElemStop)) {
-      ++q;
-    }
+    // Only ',', DQUOTE and '<' need a closer look.
+    q = SkipToElemStop(q, e);
     if (q == e || *q == ',') {
       break;
     }
@@ -328,15 +326,15 @@ ParseStatus ParseUri(std::string_view s, Uri& out) {
   out.scheme = Span(b, q);
   out.opaque = Span(q + 1, e);
   const char* rest = q + 1;
-  if (charset::IEquals(out.scheme, "sip")) {
+  if (charset::IEqualsLower(out.scheme, "sip")) {
     out.kind = UriScheme::kSip;
     return ParseSipUri(rest, e, out);
   }
-  if (charset::IEquals(out.scheme, "sips")) {
+  if (charset::IEqualsLower(out.scheme, "sips")) {
     out.kind = UriScheme::kSips;
     return ParseSipUri(rest, e, out);
   }
-  if (charset::IEquals(out.scheme, "tel")) {
+  if (charset::IEqualsLower(out.scheme, "tel")) {
     out.kind = UriScheme::kTel;
     return ParseTelUri(rest, e, out);
   }
