@@ -28,24 +28,13 @@
 #include "sipfront/sip/headers.h"
 #include "sipfront/sip/message.h"
 
+#include "rss.h"
 #include "run_benchmarks.h"
 
 namespace sipfront::registrar {
 namespace {
 
 uint64_t g_bindings = 100000;
-
-uint64_t RssBytes() {
-  long pages = 0;
-  long resident = 0;
-  if (FILE* f = std::fopen("/proc/self/statm", "r")) {
-    if (std::fscanf(f, "%ld %ld", &pages, &resident) != 2) {
-      resident = 0;
-    }
-    std::fclose(f);
-  }
-  return static_cast<uint64_t>(resident) * static_cast<uint64_t>(sysconf(_SC_PAGESIZE));
-}
 
 constexpr uint8_t kSecret[32] = {9, 8, 7, 6, 5, 4, 3, 2, 1, 0, 1, 2, 3, 4, 5, 6,
                                  7, 8, 9, 0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 0, 1, 2};

@@ -45,6 +45,7 @@
 #include "sipfront/sip/headers.h"
 #include "sipfront/sip/message.h"
 
+#include "rss.h"
 #include "run_benchmarks.h"
 
 namespace sipfront::registrar {
@@ -63,18 +64,6 @@ constexpr const char* kDomain = "scale.sip.example";
 constexpr HashKey kKey{0x5ca1e, 0xb1d};
 
 using Tables = std::vector<std::unique_ptr<BindingTable>>;
-
-uint64_t RssBytes() {
-  long pages = 0;
-  long resident = 0;
-  if (FILE* f = std::fopen("/proc/self/statm", "r")) {
-    if (std::fscanf(f, "%ld %ld", &pages, &resident) != 2) {
-      resident = 0;
-    }
-    std::fclose(f);
-  }
-  return static_cast<uint64_t>(resident) * static_cast<uint64_t>(sysconf(_SC_PAGESIZE));
-}
 
 double Since(std::chrono::steady_clock::time_point t0) {
   return std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
