@@ -1,1 +1,1461 @@
-// Placeholder: filled in by the provisioning work (issue 6).
+// The provisioning store, written once over the internal SQL driver (db_driver.h). Every
+// write is one transaction that first bumps the meta revision (on PostgreSQL that row lock
+// also serialises writers), then locks the parent row (FOR UPDATE on PostgreSQL; SQLite's
+// BEGIN IMMEDIATE already holds the database's write lock), then checks limits and uniqueness
+// and writes.
+#include "sipfront/control/store.h"
+
+#include <ctime>
+#include <string>
+#include <type_traits>
+#include <unordered_map>
+#include <unordered_set>
+#include <utility>
+
+#include "absl/strings/ascii.h"
+#include "absl/strings/numbers.h"
+
+#include "sipfront/auth/digest.h"
+
+#include "db_driver.h"
+#include "store_schema.h"
+#include "store_util.h"
+
+namespace sipfront::control {
+namespace {
+
+using db::Param;
+using db::Row;
+using db::Rows;
+
+// The SQLite busy timeout: how long a writer waits for another connection's write
+// transaction (provisioning writes take milliseconds).
+constexpr int kSqliteBusyTimeoutMs = 5000;
+// pg_advisory_xact_lock key for migrations: "sipfront" in ASCII.
+constexpr int64_t kMigrationLockKey = 0x7369706672'6f6e74;
+constexpr uint32_t kMaxPageSize = 1000;
+
+int64_t Now() { return static_cast<int64_t>(std::time(nullptr)); }
+
+int64_t Int(const std::optional<std::string>& v) {
+  int64_t out = 0;
+  if (v.has_value() && absl::SimpleAtoi(*v, &out)) {
+    return out;
+  }
+  return 0;
+}
+std::string Str(const std::optional<std::string>& v) { return v.value_or(""); }
+
+// Stable codes in the mappings table (independent of the enum's order).
+int MappingCode(MappingKind k) {
+  switch (k) {
+    case MappingKind::kCallsCredentialList:
+      return 1;
+    case MappingKind::kCallsIpAcl:
+      return 2;
+    case MappingKind::kRegistrationsCredentialList:
+      return 3;
+    case MappingKind::kRegistrationsIpAcl:
+      return 4;
+  }
+  return 0;
+}
+std::string_view ListNoun(MappingKind k) {
+  return MapsIpAcl(k) ? "IP access control list" : "Credential list";
+}
+std::string_view MappingPurpose(MappingKind k) {
+  return k == MappingKind::kCallsCredentialList || k == MappingKind::kCallsIpAcl ? "calls"
+                                                                                 : "registrations";
+}
+
+absl::Status NotFound(std::string_view noun, std::string_view sid) {
+  return absl::NotFoundError(Cat(noun, " ", sid, " not found"));
+}
+absl::Status Exhausted(std::string_view owner, std::string_view sid, uint32_t limit,
+                       std::string_view what, std::string_view per) {
+  return absl::ResourceExhaustedError(
+      Cat(owner, " ", sid, " has ", limit, " ", what, ", the most ", per, " may have"));
+}
+
+// model.h's URL and method reasons start with a generic field name; name the real one.
+absl::Status FieldError(std::string_view field, std::string_view generic,
+                        const std::string& reason) {
+  if (std::string_view(reason).starts_with(generic)) {
+    return absl::InvalidArgumentError(Cat(field, reason.substr(generic.size())));
+  }
+  return absl::InvalidArgumentError(Cat(field, ": ", reason));
+}
+
+absl::Status CheckSidArg(std::string_view sid, Kind k, std::string_view noun) {
+  if (!sid.empty() && !IsSid(sid, k)) {
+    return absl::InvalidArgumentError(Cat("Sid ", sid, " is not a ", noun, " SID (", SidPrefix(k),
+                                          " and 32 hex "
+                                          "digits)"));
+  }
+  return absl::OkStatus();
+}
+
+absl::Status ValidateFriendlyName(const std::string& name) {
+  if (std::string r = CheckFriendlyName(name); !r.empty()) {
+    return absl::InvalidArgumentError(r);
+  }
+  return absl::OkStatus();
+}
+
+absl::Status ValidateDomain(Domain& d) {
+  SIPFRONT_RETURN_IF_ERROR(CheckSidArg(d.sid, Kind::kDomain, "domain"));
+  if (std::string r = CheckDomainName(d.domain_name); !r.empty()) {
+    return absl::InvalidArgumentError(r);
+  }
+  absl::AsciiStrToLower(&d.domain_name);
+  SIPFRONT_RETURN_IF_ERROR(ValidateFriendlyName(d.friendly_name));
+  const std::pair<std::string_view, std::string*> urls[] = {
+      {"VoiceUrl", &d.voice_url},
+      {"VoiceFallbackUrl", &d.voice_fallback_url},
+      {"VoiceStatusCallbackUrl", &d.voice_status_callback_url},
+  };
+  for (const auto& [field, value] : urls) {
+    if (std::string r = CheckUrl(*value); !r.empty()) {
+      return FieldError(field, "Url", r);
+    }
+  }
+  const std::pair<std::string_view, std::string*> methods[] = {
+      {"VoiceMethod", &d.voice_method},
+      {"VoiceFallbackMethod", &d.voice_fallback_method},
+      {"VoiceStatusCallbackMethod", &d.voice_status_callback_method},
+  };
+  for (const auto& [field, value] : methods) {
+    if (std::string r = CheckMethod(*value); !r.empty()) {
+      return FieldError(field, "Method", r);
+    }
+    absl::AsciiStrToUpper(value);
+  }
+  return absl::OkStatus();
+}
+
+absl::Status ValidatePage(PageRequest p) {
+  if (p.page_size < 1 || p.page_size > kMaxPageSize) {
+    return absl::InvalidArgumentError(Cat("PageSize must be 1 to ", kMaxPageSize));
+  }
+  return absl::OkStatus();
+}
+
+constexpr std::string_view kDomainCols =
+    "sid, account_sid, domain_name, friendly_name, voice_url, voice_method, voice_fallback_url, "
+    "voice_fallback_method, voice_status_callback_url, voice_status_callback_method, "
+    "sip_registration, secure, emergency_calling_enabled, date_created, date_updated";
+Domain ToDomain(const Row& r) {
+  Domain d;
+  d.sid = Str(r[0]);
+  d.account_sid = Str(r[1]);
+  d.domain_name = Str(r[2]);
+  d.friendly_name = Str(r[3]);
+  d.voice_url = Str(r[4]);
+  d.voice_method = Str(r[5]);
+  d.voice_fallback_url = Str(r[6]);
+  d.voice_fallback_method = Str(r[7]);
+  d.voice_status_callback_url = Str(r[8]);
+  d.voice_status_callback_method = Str(r[9]);
+  d.sip_registration = Int(r[10]) != 0;
+  d.secure = Int(r[11]) != 0;
+  d.emergency_calling_enabled = Int(r[12]) != 0;
+  d.date_created = Int(r[13]);
+  d.date_updated = Int(r[14]);
+  return d;
+}
+
+constexpr std::string_view kListCols =
+    "sid, account_sid, friendly_name, date_created, date_updated";
+template <class L>
+L ToList(const Row& r) {
+  L l;
+  l.sid = Str(r[0]);
+  l.account_sid = Str(r[1]);
+  l.friendly_name = Str(r[2]);
+  l.date_created = Int(r[3]);
+  l.date_updated = Int(r[4]);
+  return l;
+}
+
+constexpr std::string_view kCredentialCols =
+    "sid, account_sid, credential_list_sid, username, date_created, date_updated";
+Credential ToCredential(const Row& r) {
+  Credential c;
+  c.sid = Str(r[0]);
+  c.account_sid = Str(r[1]);
+  c.credential_list_sid = Str(r[2]);
+  c.username = Str(r[3]);
+  c.date_created = Int(r[4]);
+  c.date_updated = Int(r[5]);
+  return c;
+}
+
+constexpr std::string_view kIpCols =
+    "sid, account_sid, ip_access_control_list_sid, friendly_name, ip_address, "
+    "cidr_prefix_length, date_created, date_updated";
+IpAddress ToIp(const Row& r) {
+  IpAddress a;
+  a.sid = Str(r[0]);
+  a.account_sid = Str(r[1]);
+  a.ip_access_control_list_sid = Str(r[2]);
+  a.friendly_name = Str(r[3]);
+  a.ip_address = Str(r[4]);
+  a.cidr_prefix_length = static_cast<uint32_t>(Int(r[5]));
+  a.date_created = Int(r[6]);
+  a.date_updated = Int(r[7]);
+  return a;
+}
+
+// Rolls back unless committed.
+class Txn {
+ public:
+  explicit Txn(db::Db& db) : db_(db) {}
+  ~Txn() {
+    if (open_) {
+      db_.Rollback();
+    }
+  }
+  Txn(const Txn&) = delete;
+  Txn& operator=(const Txn&) = delete;
+
+  absl::Status Begin(db::TxnMode mode) {
+    absl::Status s = db_.Begin(mode);
+    open_ = s.ok();
+    return s;
+  }
+  absl::Status Commit() {
+    absl::Status s = db_.Commit();
+    if (s.ok()) {
+      open_ = false;
+    }
+    return s;
+  }
+
+ private:
+  db::Db& db_;
+  bool open_ = false;
+};
+
+class SqlStore final : public Store {
+ public:
+  explicit SqlStore(std::unique_ptr<db::Db> db) : db_(std::move(db)) {}
+
+  absl::Status Migrate();
+
+  int SchemaVersion() override { return schema_version_; }
+  absl::StatusOr<uint64_t> Revision() override;
+
+  absl::StatusOr<std::vector<Account>> ListAccounts() override;
+  absl::StatusOr<Account> GetAccount(std::string_view sid) override;
+  absl::Status PutAccount(const Account& account) override;
+
+  absl::StatusOr<Domain> CreateDomain(Domain d) override;
+  absl::StatusOr<Domain> GetDomain(std::string_view account, std::string_view sid) override;
+  absl::StatusOr<Page<Domain>> ListDomains(std::string_view account, PageRequest p) override;
+  absl::StatusOr<Domain> UpdateDomain(const Domain& d) override;
+  absl::Status DeleteDomain(std::string_view account, std::string_view sid) override;
+
+  absl::StatusOr<CredentialList> CreateCredentialList(CredentialList l) override;
+  absl::StatusOr<CredentialList> GetCredentialList(std::string_view account,
+                                                   std::string_view sid) override;
+  absl::StatusOr<Page<CredentialList>> ListCredentialLists(std::string_view account,
+                                                           PageRequest p) override;
+  absl::StatusOr<CredentialList> UpdateCredentialList(const CredentialList& l) override;
+  absl::Status DeleteCredentialList(std::string_view account, std::string_view sid) override;
+
+  absl::StatusOr<Credential> CreateCredential(std::string_view account, std::string_view list_sid,
+                                              std::string_view username,
+                                              std::string_view password) override;
+  absl::StatusOr<Credential> GetCredential(std::string_view account, std::string_view list_sid,
+                                           std::string_view sid) override;
+  absl::StatusOr<Page<Credential>> ListCredentials(std::string_view account,
+                                                   std::string_view list_sid,
+                                                   PageRequest p) override;
+  absl::StatusOr<Credential> UpdateCredential(std::string_view account, std::string_view list_sid,
+                                              std::string_view sid,
+                                              std::string_view password) override;
+  absl::Status DeleteCredential(std::string_view account, std::string_view list_sid,
+                                std::string_view sid) override;
+
+  absl::StatusOr<IpAccessControlList> CreateIpAccessControlList(IpAccessControlList l) override;
+  absl::StatusOr<IpAccessControlList> GetIpAccessControlList(std::string_view account,
+                                                             std::string_view sid) override;
+  absl::StatusOr<Page<IpAccessControlList>> ListIpAccessControlLists(std::string_view account,
+                                                                     PageRequest p) override;
+  absl::StatusOr<IpAccessControlList> UpdateIpAccessControlList(
+      const IpAccessControlList& l) override;
+  absl::Status DeleteIpAccessControlList(std::string_view account, std::string_view sid) override;
+
+  absl::StatusOr<IpAddress> CreateIpAddress(IpAddress a) override;
+  absl::StatusOr<IpAddress> GetIpAddress(std::string_view account, std::string_view acl_sid,
+                                         std::string_view sid) override;
+  absl::StatusOr<Page<IpAddress>> ListIpAddresses(std::string_view account,
+                                                  std::string_view acl_sid, PageRequest p) override;
+  absl::StatusOr<IpAddress> UpdateIpAddress(const IpAddress& a) override;
+  absl::Status DeleteIpAddress(std::string_view account, std::string_view acl_sid,
+                               std::string_view sid) override;
+
+  absl::StatusOr<Mapping> CreateMapping(MappingKind kind, std::string_view account,
+                                        std::string_view domain_sid,
+                                        std::string_view list_sid) override;
+  absl::StatusOr<Mapping> GetMapping(MappingKind kind, std::string_view account,
+                                     std::string_view domain_sid,
+                                     std::string_view list_sid) override;
+  absl::StatusOr<Page<Mapping>> ListMappings(MappingKind kind, std::string_view account,
+                                             std::string_view domain_sid, PageRequest p) override;
+  absl::Status DeleteMapping(MappingKind kind, std::string_view account,
+                             std::string_view domain_sid, std::string_view list_sid) override;
+
+  absl::StatusOr<Runtime> LoadRuntime() override;
+
+ private:
+  // " FOR UPDATE" on PostgreSQL: the row lock that keeps concurrent edges within limits.
+  [[nodiscard]] std::string_view ForUpdate() const {
+    return db_->dialect() == db::Dialect::kPostgres ? " FOR UPDATE" : "";
+  }
+
+  // Runs `body(revision)` in a write transaction that bumps the revision first; commits when
+  // the body succeeds, rolls back otherwise.
+  template <class F>
+  auto Write(F&& body) -> std::invoke_result_t<F, int64_t>;
+
+  // Whether `sql` (with `params`) returns a row; when `lock`, the row is locked FOR UPDATE.
+  absl::StatusOr<bool> Exists(std::string_view sql, std::initializer_list<Param> params,
+                              bool lock = false);
+  absl::StatusOr<int64_t> Count(std::string_view sql, std::initializer_list<Param> params);
+
+  template <class T>
+  absl::StatusOr<Page<T>> ListPage(const std::string& sql, std::vector<Param> params, PageRequest p,
+                                   T (*convert)(const Row&));
+
+  // The HA1 rows of credential `sid` for every domain of `account`.
+  absl::Status WriteHa1s(std::string_view account, std::string_view sid, std::string_view username,
+                         std::string_view password);
+
+  std::unique_ptr<db::Db> db_;
+  int schema_version_ = 0;
+};
+
+template <class F>
+auto SqlStore::Write(F&& body) -> std::invoke_result_t<F, int64_t> {
+  Txn txn(*db_);
+  SIPFRONT_RETURN_IF_ERROR(txn.Begin(db::TxnMode::kWrite));
+  absl::StatusOr<int64_t> bumped =
+      db_->Exec("UPDATE meta SET revision = revision + 1 WHERE id = 1");
+  if (!bumped.ok()) {
+    return bumped.status();
+  }
+  absl::StatusOr<Rows> rev = db_->Query("SELECT revision FROM meta WHERE id = 1");
+  if (!rev.ok()) {
+    return rev.status();
+  }
+  if (rev->empty()) {
+    return absl::InternalError("the meta row is missing");
+  }
+  auto result = body(Int((*rev)[0][0]));
+  if (!result.ok()) {
+    return result;
+  }
+  SIPFRONT_RETURN_IF_ERROR(txn.Commit());
+  return result;
+}
+
+absl::StatusOr<bool> SqlStore::Exists(std::string_view sql, std::initializer_list<Param> params,
+                                      bool lock) {
+  std::string text(sql);
+  if (lock) {
+    text += ForUpdate();
+  }
+  absl::StatusOr<Rows> rows = db_->Query(text, params);
+  if (!rows.ok()) {
+    return rows.status();
+  }
+  return !rows->empty();
+}
+
+absl::StatusOr<int64_t> SqlStore::Count(std::string_view sql, std::initializer_list<Param> params) {
+  absl::StatusOr<Rows> rows = db_->Query(sql, params);
+  if (!rows.ok()) {
+    return rows.status();
+  }
+  return rows->empty() ? 0 : Int((*rows)[0][0]);
+}
+
+template <class T>
+absl::StatusOr<Page<T>> SqlStore::ListPage(const std::string& sql, std::vector<Param> params,
+                                           PageRequest p, T (*convert)(const Row&)) {
+  SIPFRONT_RETURN_IF_ERROR(ValidatePage(p));
+  params.emplace_back(static_cast<int64_t>(p.page_size) + 1);
+  params.emplace_back(static_cast<int64_t>(p.page) * p.page_size);
+  absl::StatusOr<Rows> rows = db_->Query(Cat(sql, " LIMIT ? OFFSET ?"), params);
+  if (!rows.ok()) {
+    return rows.status();
+  }
+  Page<T> page;
+  page.has_more = rows->size() > p.page_size;
+  const std::size_t n = std::min<std::size_t>(rows->size(), p.page_size);
+  page.items.reserve(n);
+  for (std::size_t i = 0; i < n; ++i) {
+    page.items.push_back(convert((*rows)[i]));
+  }
+  return page;
+}
+
+absl::Status SqlStore::Migrate() {
+  Txn txn(*db_);
+  SIPFRONT_RETURN_IF_ERROR(txn.Begin(db::TxnMode::kWrite));
+  if (db_->dialect() == db::Dialect::kPostgres) {
+    // Two edges starting together against an empty database: one migrates, the other waits
+    // here and then finds nothing left to do.
+    SIPFRONT_RETURN_IF_ERROR(
+        db_->Query("SELECT pg_advisory_xact_lock(?)", {kMigrationLockKey}).status());
+  }
+  SIPFRONT_RETURN_IF_ERROR(db_->Exec("CREATE TABLE IF NOT EXISTS schema_migrations ("
+                                     " version INTEGER PRIMARY KEY,"
+                                     " applied_at BIGINT NOT NULL)")
+                               .status());
+  absl::StatusOr<int64_t> current = Count("SELECT MAX(version) FROM schema_migrations", {});
+  if (!current.ok()) {
+    return current.status();
+  }
+  if (*current > schema::kLatestVersion) {
+    return absl::FailedPreconditionError(Cat("the database's schema version ", *current,
+                                             " is newer than this build's ", schema::kLatestVersion,
+                                             ": run a newer sipfront against it"));
+  }
+  for (const schema::Migration& m : schema::kMigrations) {
+    if (m.version <= *current) {
+      continue;
+    }
+    for (std::string_view statement : m.statements) {
+      absl::Status s = db_->Exec(statement).status();
+      if (!s.ok()) {
+        return absl::InternalError(Cat("schema migration ", m.version, " failed: ", s.message()));
+      }
+    }
+    SIPFRONT_RETURN_IF_ERROR(
+        db_->Exec("INSERT INTO schema_migrations (version, applied_at) VALUES (?, ?)",
+                  {m.version, Now()})
+            .status());
+  }
+  SIPFRONT_RETURN_IF_ERROR(txn.Commit());
+  schema_version_ = schema::kLatestVersion;
+  return absl::OkStatus();
+}
+
+absl::StatusOr<uint64_t> SqlStore::Revision() {
+  absl::StatusOr<int64_t> rev = Count("SELECT revision FROM meta WHERE id = 1", {});
+  if (!rev.ok()) {
+    return rev.status();
+  }
+  return static_cast<uint64_t>(*rev);
+}
+
+// ---- accounts ----
+
+Account ToAccount(const Row& r) {
+  Account a;
+  a.sid = Str(r[0]);
+  a.friendly_name = Str(r[1]);
+  a.auth_token_sha256 = Str(r[2]);
+  a.date_created = Int(r[3]);
+  a.date_updated = Int(r[4]);
+  return a;
+}
+constexpr std::string_view kAccountCols =
+    "sid, friendly_name, auth_token_sha256, date_created, date_updated";
+
+absl::StatusOr<std::vector<Account>> SqlStore::ListAccounts() {
+  absl::StatusOr<Rows> rows =
+      db_->Query(Cat("SELECT ", kAccountCols, " FROM accounts ORDER BY date_created, sid"));
+  if (!rows.ok()) {
+    return rows.status();
+  }
+  std::vector<Account> out;
+  out.reserve(rows->size());
+  for (const Row& r : *rows) {
+    out.push_back(ToAccount(r));
+  }
+  return out;
+}
+
+absl::StatusOr<Account> SqlStore::GetAccount(std::string_view sid) {
+  absl::StatusOr<Rows> rows =
+      db_->Query(Cat("SELECT ", kAccountCols, " FROM accounts WHERE sid = ?"), {sid});
+  if (!rows.ok()) {
+    return rows.status();
+  }
+  if (rows->empty()) {
+    return NotFound("Account", sid);
+  }
+  return ToAccount((*rows)[0]);
+}
+
+absl::Status SqlStore::PutAccount(const Account& account) {
+  if (!IsSid(account.sid, Kind::kAccount)) {
+    return absl::InvalidArgumentError(
+        Cat("Sid ", account.sid, " is not an account SID (AC and 32 hex digits)"));
+  }
+  SIPFRONT_RETURN_IF_ERROR(ValidateFriendlyName(account.friendly_name));
+  const std::string& hash = account.auth_token_sha256;
+  bool hex = hash.size() == 64;
+  for (char c : hash) {
+    hex = hex && ((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'));
+  }
+  if (!hex) {
+    return absl::InvalidArgumentError("AuthToken hash must be 64 lowercase hex digits");
+  }
+  return Write([&](int64_t) -> absl::Status {
+    const int64_t now = Now();
+    absl::StatusOr<bool> exists = Exists("SELECT sid FROM accounts WHERE sid = ?", {account.sid},
+                                         /*lock=*/true);
+    if (!exists.ok()) {
+      return exists.status();
+    }
+    if (*exists) {
+      return db_
+          ->Exec(
+              "UPDATE accounts SET friendly_name = ?, auth_token_sha256 = ?, date_updated = ?"
+              " WHERE sid = ?",
+              {account.friendly_name, hash, now, account.sid})
+          .status();
+    }
+    return db_
+        ->Exec(
+            "INSERT INTO accounts (sid, friendly_name, auth_token_sha256, date_created,"
+            " date_updated) VALUES (?, ?, ?, ?, ?)",
+            {account.sid, account.friendly_name, hash, now, now})
+        .status();
+  });
+}
+
+// ---- domains ----
+
+absl::StatusOr<Domain> SqlStore::CreateDomain(Domain d) {
+  SIPFRONT_RETURN_IF_ERROR(ValidateDomain(d));
+  if (d.sid.empty()) {
+    d.sid = NewSid(Kind::kDomain);
+  }
+  d.date_created = d.date_updated = Now();
+  return Write([&](int64_t) -> absl::StatusOr<Domain> {
+    absl::StatusOr<bool> account =
+        Exists("SELECT sid FROM accounts WHERE sid = ?", {d.account_sid}, /*lock=*/true);
+    if (!account.ok()) {
+      return account.status();
+    }
+    if (!*account) {
+      return NotFound("Account", d.account_sid);
+    }
+    absl::StatusOr<int64_t> n =
+        Count("SELECT COUNT(*) FROM domains WHERE account_sid = ?", {d.account_sid});
+    if (!n.ok()) {
+      return n.status();
+    }
+    if (*n >= kMaxDomainsPerAccount) {
+      return Exhausted("Account", d.account_sid, kMaxDomainsPerAccount, "domains", "an account");
+    }
+    absl::StatusOr<bool> taken =
+        Exists("SELECT sid FROM domains WHERE domain_name = ?", {d.domain_name});
+    if (!taken.ok()) {
+      return taken.status();
+    }
+    if (*taken) {
+      return absl::AlreadyExistsError(Cat("Domain name ", d.domain_name, " is already in use"));
+    }
+    absl::Status s =
+        db_->Exec(Cat("INSERT INTO domains (", kDomainCols,
+                      ") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"),
+                  {d.sid, d.account_sid, d.domain_name, d.friendly_name, d.voice_url,
+                   d.voice_method, d.voice_fallback_url, d.voice_fallback_method,
+                   d.voice_status_callback_url, d.voice_status_callback_method, d.sip_registration,
+                   d.secure, d.emergency_calling_enabled, d.date_created, d.date_updated})
+            .status();
+    if (absl::IsAlreadyExists(s)) {
+      return absl::AlreadyExistsError(Cat("Domain ", d.sid, " already exists"));
+    }
+    SIPFRONT_RETURN_IF_ERROR(s);
+    return d;
+  });
+}
+
+absl::StatusOr<Domain> SqlStore::GetDomain(std::string_view account, std::string_view sid) {
+  absl::StatusOr<Rows> rows =
+      db_->Query(Cat("SELECT ", kDomainCols, " FROM domains WHERE sid = ? AND account_sid = ?"),
+                 {sid, account});
+  if (!rows.ok()) {
+    return rows.status();
+  }
+  if (rows->empty()) {
+    return NotFound("Domain", sid);
+  }
+  return ToDomain((*rows)[0]);
+}
+
+absl::StatusOr<Page<Domain>> SqlStore::ListDomains(std::string_view account, PageRequest p) {
+  return ListPage<Domain>(Cat("SELECT ", kDomainCols,
+                              " FROM domains WHERE account_sid = ?"
+                              " ORDER BY date_created, sid"),
+                          {account}, p, &ToDomain);
+}
+
+absl::StatusOr<Domain> SqlStore::UpdateDomain(const Domain& in) {
+  Domain d = in;
+  SIPFRONT_RETURN_IF_ERROR(ValidateDomain(d));
+  return Write([&](int64_t) -> absl::StatusOr<Domain> {
+    absl::StatusOr<Rows> rows = db_->Query(
+        Cat("SELECT ", kDomainCols, " FROM domains WHERE sid = ? AND account_sid = ?", ForUpdate()),
+        {d.sid, d.account_sid});
+    if (!rows.ok()) {
+      return rows.status();
+    }
+    if (rows->empty()) {
+      return NotFound("Domain", d.sid);
+    }
+    const Domain old = ToDomain((*rows)[0]);
+    if (old.domain_name != d.domain_name) {
+      absl::StatusOr<bool> taken =
+          Exists("SELECT sid FROM domains WHERE domain_name = ?", {d.domain_name});
+      if (!taken.ok()) {
+        return taken.status();
+      }
+      if (*taken) {
+        return absl::AlreadyExistsError(Cat("Domain name ", d.domain_name, " is already in use"));
+      }
+    }
+    d.date_created = old.date_created;
+    d.date_updated = Now();
+    SIPFRONT_RETURN_IF_ERROR(
+        db_->Exec("UPDATE domains SET domain_name = ?, friendly_name = ?, voice_url = ?,"
+                  " voice_method = ?, voice_fallback_url = ?, voice_fallback_method = ?,"
+                  " voice_status_callback_url = ?, voice_status_callback_method = ?,"
+                  " sip_registration = ?, secure = ?, emergency_calling_enabled = ?,"
+                  " date_updated = ? WHERE sid = ? AND account_sid = ?",
+                  {d.domain_name, d.friendly_name, d.voice_url, d.voice_method,
+                   d.voice_fallback_url, d.voice_fallback_method, d.voice_status_callback_url,
+                   d.voice_status_callback_method, d.sip_registration, d.secure,
+                   d.emergency_calling_enabled, d.date_updated, d.sid, d.account_sid})
+            .status());
+    return d;
+  });
+}
+
+absl::Status SqlStore::DeleteDomain(std::string_view account, std::string_view sid) {
+  return Write([&](int64_t) -> absl::Status {
+    absl::StatusOr<bool> exists = Exists(
+        "SELECT sid FROM domains WHERE sid = ? AND account_sid = ?", {sid, account}, /*lock=*/true);
+    if (!exists.ok()) {
+      return exists.status();
+    }
+    if (!*exists) {
+      return NotFound("Domain", sid);
+    }
+    SIPFRONT_RETURN_IF_ERROR(
+        db_->Exec("DELETE FROM mappings WHERE domain_sid = ?", {sid}).status());
+    return db_->Exec("DELETE FROM domains WHERE sid = ?", {sid}).status();
+  });
+}
+
+// ---- credential lists ----
+
+absl::StatusOr<CredentialList> SqlStore::CreateCredentialList(CredentialList l) {
+  SIPFRONT_RETURN_IF_ERROR(CheckSidArg(l.sid, Kind::kCredentialList, "credential list"));
+  SIPFRONT_RETURN_IF_ERROR(ValidateFriendlyName(l.friendly_name));
+  if (l.sid.empty()) {
+    l.sid = NewSid(Kind::kCredentialList);
+  }
+  l.date_created = l.date_updated = Now();
+  return Write([&](int64_t) -> absl::StatusOr<CredentialList> {
+    absl::StatusOr<bool> account =
+        Exists("SELECT sid FROM accounts WHERE sid = ?", {l.account_sid}, /*lock=*/true);
+    if (!account.ok()) {
+      return account.status();
+    }
+    if (!*account) {
+      return NotFound("Account", l.account_sid);
+    }
+    absl::StatusOr<int64_t> n =
+        Count("SELECT COUNT(*) FROM credential_lists WHERE account_sid = ?", {l.account_sid});
+    if (!n.ok()) {
+      return n.status();
+    }
+    if (*n >= kMaxCredentialListsPerAccount) {
+      return Exhausted("Account", l.account_sid, kMaxCredentialListsPerAccount, "credential lists",
+                       "an account");
+    }
+    absl::Status s =
+        db_->Exec(Cat("INSERT INTO credential_lists (", kListCols, ") VALUES (?, ?, ?, ?, ?)"),
+                  {l.sid, l.account_sid, l.friendly_name, l.date_created, l.date_updated})
+            .status();
+    if (absl::IsAlreadyExists(s)) {
+      return absl::AlreadyExistsError(Cat("Credential list ", l.sid, " already exists"));
+    }
+    SIPFRONT_RETURN_IF_ERROR(s);
+    return l;
+  });
+}
+
+absl::StatusOr<CredentialList> SqlStore::GetCredentialList(std::string_view account,
+                                                           std::string_view sid) {
+  absl::StatusOr<Rows> rows = db_->Query(
+      Cat("SELECT ", kListCols, " FROM credential_lists WHERE sid = ? AND account_sid = ?"),
+      {sid, account});
+  if (!rows.ok()) {
+    return rows.status();
+  }
+  if (rows->empty()) {
+    return NotFound("Credential list", sid);
+  }
+  return ToList<CredentialList>((*rows)[0]);
+}
+
+absl::StatusOr<Page<CredentialList>> SqlStore::ListCredentialLists(std::string_view account,
+                                                                   PageRequest p) {
+  return ListPage<CredentialList>(
+      Cat("SELECT ", kListCols,
+          " FROM credential_lists WHERE account_sid = ? ORDER BY date_created, sid"),
+      {account}, p, &ToList<CredentialList>);
+}
+
+absl::StatusOr<CredentialList> SqlStore::UpdateCredentialList(const CredentialList& in) {
+  CredentialList l = in;
+  SIPFRONT_RETURN_IF_ERROR(ValidateFriendlyName(l.friendly_name));
+  return Write([&](int64_t) -> absl::StatusOr<CredentialList> {
+    absl::StatusOr<Rows> rows =
+        db_->Query(Cat("SELECT ", kListCols,
+                       " FROM credential_lists WHERE sid = ? AND account_sid = ?", ForUpdate()),
+                   {l.sid, l.account_sid});
+    if (!rows.ok()) {
+      return rows.status();
+    }
+    if (rows->empty()) {
+      return NotFound("Credential list", l.sid);
+    }
+    l.date_created = Int((*rows)[0][3]);
+    l.date_updated = Now();
+    SIPFRONT_RETURN_IF_ERROR(
+        db_->Exec("UPDATE credential_lists SET friendly_name = ?, date_updated = ? WHERE sid = ?",
+                  {l.friendly_name, l.date_updated, l.sid})
+            .status());
+    return l;
+  });
+}
+
+absl::Status SqlStore::DeleteCredentialList(std::string_view account, std::string_view sid) {
+  return Write([&](int64_t) -> absl::Status {
+    absl::StatusOr<bool> exists =
+        Exists("SELECT sid FROM credential_lists WHERE sid = ? AND account_sid = ?", {sid, account},
+               /*lock=*/true);
+    if (!exists.ok()) {
+      return exists.status();
+    }
+    if (!*exists) {
+      return NotFound("Credential list", sid);
+    }
+    SIPFRONT_RETURN_IF_ERROR(db_->Exec("DELETE FROM mappings WHERE list_sid = ?", {sid}).status());
+    SIPFRONT_RETURN_IF_ERROR(
+        db_->Exec("DELETE FROM credential_ha1 WHERE credential_sid IN"
+                  " (SELECT sid FROM credentials WHERE credential_list_sid = ?)",
+                  {sid})
+            .status());
+    SIPFRONT_RETURN_IF_ERROR(
+        db_->Exec("DELETE FROM credentials WHERE credential_list_sid = ?", {sid}).status());
+    return db_->Exec("DELETE FROM credential_lists WHERE sid = ?", {sid}).status();
+  });
+}
+
+// ---- credentials ----
+
+absl::Status SqlStore::WriteHa1s(std::string_view account, std::string_view sid,
+                                 std::string_view username, std::string_view password) {
+  absl::StatusOr<Rows> realms =
+      db_->Query("SELECT domain_name FROM domains WHERE account_sid = ?", {account});
+  if (!realms.ok()) {
+    return realms.status();
+  }
+  for (const Row& r : *realms) {
+    const std::string realm = Str(r[0]);
+    const auth::HexDigest md5 = auth::ComputeHa1(auth::Algorithm::kMd5, username, realm, password);
+    const auth::HexDigest sha =
+        auth::ComputeHa1(auth::Algorithm::kSha256, username, realm, password);
+    SIPFRONT_RETURN_IF_ERROR(
+        db_->Exec("INSERT INTO credential_ha1 (credential_sid, realm, ha1_md5, ha1_sha256)"
+                  " VALUES (?, ?, ?, ?)",
+                  {sid, realm, md5.view(), sha.view()})
+            .status());
+  }
+  return absl::OkStatus();
+}
+
+absl::StatusOr<Credential> SqlStore::CreateCredential(std::string_view account,
+                                                      std::string_view list_sid,
+                                                      std::string_view username,
+                                                      std::string_view password) {
+  if (std::string r = CheckUsername(username); !r.empty()) {
+    return absl::InvalidArgumentError(r);
+  }
+  if (std::string r = CheckPassword(password); !r.empty()) {
+    return absl::InvalidArgumentError(r);
+  }
+  Credential c;
+  c.sid = NewSid(Kind::kCredential);
+  c.account_sid = std::string(account);
+  c.credential_list_sid = std::string(list_sid);
+  c.username = std::string(username);
+  c.date_created = c.date_updated = Now();
+  return Write([&](int64_t) -> absl::StatusOr<Credential> {
+    absl::StatusOr<bool> list =
+        Exists("SELECT sid FROM credential_lists WHERE sid = ? AND account_sid = ?",
+               {list_sid, account}, /*lock=*/true);
+    if (!list.ok()) {
+      return list.status();
+    }
+    if (!*list) {
+      return NotFound("Credential list", list_sid);
+    }
+    absl::StatusOr<int64_t> n =
+        Count("SELECT COUNT(*) FROM credentials WHERE credential_list_sid = ?", {list_sid});
+    if (!n.ok()) {
+      return n.status();
+    }
+    if (*n >= kMaxCredentialsPerList) {
+      return Exhausted("Credential list", list_sid, kMaxCredentialsPerList, "credentials",
+                       "a list");
+    }
+    absl::StatusOr<bool> taken =
+        Exists("SELECT sid FROM credentials WHERE credential_list_sid = ? AND username = ?",
+               {list_sid, username});
+    if (!taken.ok()) {
+      return taken.status();
+    }
+    if (*taken) {
+      return absl::AlreadyExistsError(
+          Cat("Username ", username, " is already in credential list ", list_sid));
+    }
+    SIPFRONT_RETURN_IF_ERROR(
+        db_->Exec(Cat("INSERT INTO credentials (", kCredentialCols, ") VALUES (?, ?, ?, ?, ?, ?)"),
+                  {c.sid, c.account_sid, c.credential_list_sid, c.username, c.date_created,
+                   c.date_updated})
+            .status());
+    SIPFRONT_RETURN_IF_ERROR(WriteHa1s(account, c.sid, username, password));
+    return c;
+  });
+}
+
+absl::StatusOr<Credential> SqlStore::GetCredential(std::string_view account,
+                                                   std::string_view list_sid,
+                                                   std::string_view sid) {
+  absl::StatusOr<Rows> rows =
+      db_->Query(Cat("SELECT ", kCredentialCols,
+                     " FROM credentials WHERE sid = ? AND credential_list_sid = ?"
+                     " AND account_sid = ?"),
+                 {sid, list_sid, account});
+  if (!rows.ok()) {
+    return rows.status();
+  }
+  if (rows->empty()) {
+    return NotFound("Credential", sid);
+  }
+  return ToCredential((*rows)[0]);
+}
+
+absl::StatusOr<Page<Credential>> SqlStore::ListCredentials(std::string_view account,
+                                                           std::string_view list_sid,
+                                                           PageRequest p) {
+  absl::StatusOr<bool> list = Exists(
+      "SELECT sid FROM credential_lists WHERE sid = ? AND account_sid = ?", {list_sid, account});
+  if (!list.ok()) {
+    return list.status();
+  }
+  if (!*list) {
+    return NotFound("Credential list", list_sid);
+  }
+  return ListPage<Credential>(Cat("SELECT ", kCredentialCols,
+                                  " FROM credentials WHERE credential_list_sid = ?"
+                                  " AND account_sid = ? ORDER BY date_created, sid"),
+                              {list_sid, account}, p, &ToCredential);
+}
+
+absl::StatusOr<Credential> SqlStore::UpdateCredential(std::string_view account,
+                                                      std::string_view list_sid,
+                                                      std::string_view sid,
+                                                      std::string_view password) {
+  if (std::string r = CheckPassword(password); !r.empty()) {
+    return absl::InvalidArgumentError(r);
+  }
+  return Write([&](int64_t) -> absl::StatusOr<Credential> {
+    absl::StatusOr<Rows> rows =
+        db_->Query(Cat("SELECT ", kCredentialCols,
+                       " FROM credentials WHERE sid = ? AND credential_list_sid = ?"
+                       " AND account_sid = ?",
+                       ForUpdate()),
+                   {sid, list_sid, account});
+    if (!rows.ok()) {
+      return rows.status();
+    }
+    if (rows->empty()) {
+      return NotFound("Credential", sid);
+    }
+    Credential c = ToCredential((*rows)[0]);
+    c.date_updated = Now();
+    SIPFRONT_RETURN_IF_ERROR(
+        db_->Exec("DELETE FROM credential_ha1 WHERE credential_sid = ?", {sid}).status());
+    SIPFRONT_RETURN_IF_ERROR(WriteHa1s(account, sid, c.username, password));
+    SIPFRONT_RETURN_IF_ERROR(
+        db_->Exec("UPDATE credentials SET date_updated = ? WHERE sid = ?", {c.date_updated, sid})
+            .status());
+    return c;
+  });
+}
+
+absl::Status SqlStore::DeleteCredential(std::string_view account, std::string_view list_sid,
+                                        std::string_view sid) {
+  return Write([&](int64_t) -> absl::Status {
+    absl::StatusOr<bool> exists = Exists(
+        "SELECT sid FROM credentials WHERE sid = ? AND credential_list_sid = ? AND account_sid = ?",
+        {sid, list_sid, account}, /*lock=*/true);
+    if (!exists.ok()) {
+      return exists.status();
+    }
+    if (!*exists) {
+      return NotFound("Credential", sid);
+    }
+    SIPFRONT_RETURN_IF_ERROR(
+        db_->Exec("DELETE FROM credential_ha1 WHERE credential_sid = ?", {sid}).status());
+    return db_->Exec("DELETE FROM credentials WHERE sid = ?", {sid}).status();
+  });
+}
+
+// ---- IP access control lists ----
+
+absl::StatusOr<IpAccessControlList> SqlStore::CreateIpAccessControlList(IpAccessControlList l) {
+  SIPFRONT_RETURN_IF_ERROR(
+      CheckSidArg(l.sid, Kind::kIpAccessControlList, "IP access control list"));
+  SIPFRONT_RETURN_IF_ERROR(ValidateFriendlyName(l.friendly_name));
+  if (l.sid.empty()) {
+    l.sid = NewSid(Kind::kIpAccessControlList);
+  }
+  l.date_created = l.date_updated = Now();
+  return Write([&](int64_t) -> absl::StatusOr<IpAccessControlList> {
+    absl::StatusOr<bool> account =
+        Exists("SELECT sid FROM accounts WHERE sid = ?", {l.account_sid}, /*lock=*/true);
+    if (!account.ok()) {
+      return account.status();
+    }
+    if (!*account) {
+      return NotFound("Account", l.account_sid);
+    }
+    absl::StatusOr<int64_t> n = Count(
+        "SELECT COUNT(*) FROM ip_access_control_lists WHERE account_sid = ?", {l.account_sid});
+    if (!n.ok()) {
+      return n.status();
+    }
+    if (*n >= kMaxIpAclsPerAccount) {
+      return Exhausted("Account", l.account_sid, kMaxIpAclsPerAccount, "IP access control lists",
+                       "an account");
+    }
+    absl::Status s =
+        db_->Exec(
+               Cat("INSERT INTO ip_access_control_lists (", kListCols, ") VALUES (?, ?, ?, ?, ?)"),
+               {l.sid, l.account_sid, l.friendly_name, l.date_created, l.date_updated})
+            .status();
+    if (absl::IsAlreadyExists(s)) {
+      return absl::AlreadyExistsError(Cat("IP access control list ", l.sid, " already exists"));
+    }
+    SIPFRONT_RETURN_IF_ERROR(s);
+    return l;
+  });
+}
+
+absl::StatusOr<IpAccessControlList> SqlStore::GetIpAccessControlList(std::string_view account,
+                                                                     std::string_view sid) {
+  absl::StatusOr<Rows> rows = db_->Query(
+      Cat("SELECT ", kListCols, " FROM ip_access_control_lists WHERE sid = ? AND account_sid = ?"),
+      {sid, account});
+  if (!rows.ok()) {
+    return rows.status();
+  }
+  if (rows->empty()) {
+    return NotFound("IP access control list", sid);
+  }
+  return ToList<IpAccessControlList>((*rows)[0]);
+}
+
+absl::StatusOr<Page<IpAccessControlList>> SqlStore::ListIpAccessControlLists(
+    std::string_view account, PageRequest p) {
+  return ListPage<IpAccessControlList>(Cat("SELECT ", kListCols,
+                                           " FROM ip_access_control_lists WHERE account_sid = ?"
+                                           " ORDER BY date_created, sid"),
+                                       {account}, p, &ToList<IpAccessControlList>);
+}
+
+absl::StatusOr<IpAccessControlList> SqlStore::UpdateIpAccessControlList(
+    const IpAccessControlList& in) {
+  IpAccessControlList l = in;
+  SIPFRONT_RETURN_IF_ERROR(ValidateFriendlyName(l.friendly_name));
+  return Write([&](int64_t) -> absl::StatusOr<IpAccessControlList> {
+    absl::StatusOr<Rows> rows = db_->Query(
+        Cat("SELECT ", kListCols, " FROM ip_access_control_lists WHERE sid = ? AND account_sid = ?",
+            ForUpdate()),
+        {l.sid, l.account_sid});
+    if (!rows.ok()) {
+      return rows.status();
+    }
+    if (rows->empty()) {
+      return NotFound("IP access control list", l.sid);
+    }
+    l.date_created = Int((*rows)[0][3]);
+    l.date_updated = Now();
+    SIPFRONT_RETURN_IF_ERROR(
+        db_->Exec("UPDATE ip_access_control_lists SET friendly_name = ?, date_updated = ?"
+                  " WHERE sid = ?",
+                  {l.friendly_name, l.date_updated, l.sid})
+            .status());
+    return l;
+  });
+}
+
+absl::Status SqlStore::DeleteIpAccessControlList(std::string_view account, std::string_view sid) {
+  return Write([&](int64_t) -> absl::Status {
+    absl::StatusOr<bool> exists =
+        Exists("SELECT sid FROM ip_access_control_lists WHERE sid = ? AND account_sid = ?",
+               {sid, account}, /*lock=*/true);
+    if (!exists.ok()) {
+      return exists.status();
+    }
+    if (!*exists) {
+      return NotFound("IP access control list", sid);
+    }
+    SIPFRONT_RETURN_IF_ERROR(db_->Exec("DELETE FROM mappings WHERE list_sid = ?", {sid}).status());
+    SIPFRONT_RETURN_IF_ERROR(
+        db_->Exec("DELETE FROM ip_addresses WHERE ip_access_control_list_sid = ?", {sid}).status());
+    return db_->Exec("DELETE FROM ip_access_control_lists WHERE sid = ?", {sid}).status();
+  });
+}
+
+// ---- IP addresses ----
+
+absl::StatusOr<IpAddress> SqlStore::CreateIpAddress(IpAddress a) {
+  SIPFRONT_RETURN_IF_ERROR(CheckSidArg(a.sid, Kind::kIpAddress, "IP address"));
+  SIPFRONT_RETURN_IF_ERROR(ValidateFriendlyName(a.friendly_name));
+  std::string normalised;
+  if (std::string r = CheckIpAddress(a.ip_address, a.cidr_prefix_length, normalised); !r.empty()) {
+    return absl::InvalidArgumentError(r);
+  }
+  a.ip_address = normalised;
+  if (a.sid.empty()) {
+    a.sid = NewSid(Kind::kIpAddress);
+  }
+  a.date_created = a.date_updated = Now();
+  return Write([&](int64_t) -> absl::StatusOr<IpAddress> {
+    const std::string& acl = a.ip_access_control_list_sid;
+    absl::StatusOr<bool> list =
+        Exists("SELECT sid FROM ip_access_control_lists WHERE sid = ? AND account_sid = ?",
+               {acl, a.account_sid}, /*lock=*/true);
+    if (!list.ok()) {
+      return list.status();
+    }
+    if (!*list) {
+      return NotFound("IP access control list", acl);
+    }
+    absl::StatusOr<int64_t> n =
+        Count("SELECT COUNT(*) FROM ip_addresses WHERE ip_access_control_list_sid = ?", {acl});
+    if (!n.ok()) {
+      return n.status();
+    }
+    if (*n >= kMaxIpAddressesPerAcl) {
+      return Exhausted("IP access control list", acl, kMaxIpAddressesPerAcl, "IP addresses",
+                       "a list");
+    }
+    absl::StatusOr<bool> taken = Exists(
+        "SELECT sid FROM ip_addresses WHERE ip_access_control_list_sid = ?"
+        " AND ip_address = ? AND cidr_prefix_length = ?",
+        {acl, a.ip_address, a.cidr_prefix_length});
+    if (!taken.ok()) {
+      return taken.status();
+    }
+    if (*taken) {
+      return absl::AlreadyExistsError(Cat("IP address ", a.ip_address, "/", a.cidr_prefix_length,
+                                          " is already in IP access control list ", acl));
+    }
+    absl::Status s =
+        db_->Exec(Cat("INSERT INTO ip_addresses (", kIpCols, ") VALUES (?, ?, ?, ?, ?, ?, ?, ?)"),
+                  {a.sid, a.account_sid, acl, a.friendly_name, a.ip_address, a.cidr_prefix_length,
+                   a.date_created, a.date_updated})
+            .status();
+    if (absl::IsAlreadyExists(s)) {
+      return absl::AlreadyExistsError(Cat("IP address ", a.sid, " already exists"));
+    }
+    SIPFRONT_RETURN_IF_ERROR(s);
+    return a;
+  });
+}
+
+absl::StatusOr<IpAddress> SqlStore::GetIpAddress(std::string_view account, std::string_view acl_sid,
+                                                 std::string_view sid) {
+  absl::StatusOr<Rows> rows =
+      db_->Query(Cat("SELECT ", kIpCols,
+                     " FROM ip_addresses WHERE sid = ? AND ip_access_control_list_sid = ?"
+                     " AND account_sid = ?"),
+                 {sid, acl_sid, account});
+  if (!rows.ok()) {
+    return rows.status();
+  }
+  if (rows->empty()) {
+    return NotFound("IP address", sid);
+  }
+  return ToIp((*rows)[0]);
+}
+
+absl::StatusOr<Page<IpAddress>> SqlStore::ListIpAddresses(std::string_view account,
+                                                          std::string_view acl_sid, PageRequest p) {
+  absl::StatusOr<bool> list =
+      Exists("SELECT sid FROM ip_access_control_lists WHERE sid = ? AND account_sid = ?",
+             {acl_sid, account});
+  if (!list.ok()) {
+    return list.status();
+  }
+  if (!*list) {
+    return NotFound("IP access control list", acl_sid);
+  }
+  return ListPage<IpAddress>(Cat("SELECT ", kIpCols,
+                                 " FROM ip_addresses WHERE ip_access_control_list_sid = ?"
+                                 " AND account_sid = ? ORDER BY date_created, sid"),
+                             {acl_sid, account}, p, &ToIp);
+}
+
+absl::StatusOr<IpAddress> SqlStore::UpdateIpAddress(const IpAddress& in) {
+  IpAddress a = in;
+  SIPFRONT_RETURN_IF_ERROR(ValidateFriendlyName(a.friendly_name));
+  std::string normalised;
+  if (std::string r = CheckIpAddress(a.ip_address, a.cidr_prefix_length, normalised); !r.empty()) {
+    return absl::InvalidArgumentError(r);
+  }
+  a.ip_address = normalised;
+  return Write([&](int64_t) -> absl::StatusOr<IpAddress> {
+    const std::string& acl = a.ip_access_control_list_sid;
+    // The list first (the parent lock), then the address.
+    absl::StatusOr<bool> list =
+        Exists("SELECT sid FROM ip_access_control_lists WHERE sid = ? AND account_sid = ?",
+               {acl, a.account_sid}, /*lock=*/true);
+    if (!list.ok()) {
+      return list.status();
+    }
+    absl::StatusOr<Rows> rows =
+        db_->Query(Cat("SELECT ", kIpCols,
+                       " FROM ip_addresses WHERE sid = ? AND ip_access_control_list_sid = ?"
+                       " AND account_sid = ?"),
+                   {a.sid, acl, a.account_sid});
+    if (!rows.ok()) {
+      return rows.status();
+    }
+    if (!*list || rows->empty()) {
+      return NotFound("IP address", a.sid);
+    }
+    absl::StatusOr<bool> taken = Exists(
+        "SELECT sid FROM ip_addresses WHERE ip_access_control_list_sid = ?"
+        " AND ip_address = ? AND cidr_prefix_length = ? AND sid <> ?",
+        {acl, a.ip_address, a.cidr_prefix_length, a.sid});
+    if (!taken.ok()) {
+      return taken.status();
+    }
+    if (*taken) {
+      return absl::AlreadyExistsError(Cat("IP address ", a.ip_address, "/", a.cidr_prefix_length,
+                                          " is already in IP access control list ", acl));
+    }
+    a.date_created = ToIp((*rows)[0]).date_created;
+    a.date_updated = Now();
+    SIPFRONT_RETURN_IF_ERROR(
+        db_->Exec("UPDATE ip_addresses SET friendly_name = ?, ip_address = ?,"
+                  " cidr_prefix_length = ?, date_updated = ? WHERE sid = ?",
+                  {a.friendly_name, a.ip_address, a.cidr_prefix_length, a.date_updated, a.sid})
+            .status());
+    return a;
+  });
+}
+
+absl::Status SqlStore::DeleteIpAddress(std::string_view account, std::string_view acl_sid,
+                                       std::string_view sid) {
+  return Write([&](int64_t) -> absl::Status {
+    absl::StatusOr<bool> exists = Exists(
+        "SELECT sid FROM ip_addresses WHERE sid = ? AND ip_access_control_list_sid = ?"
+        " AND account_sid = ?",
+        {sid, acl_sid, account}, /*lock=*/true);
+    if (!exists.ok()) {
+      return exists.status();
+    }
+    if (!*exists) {
+      return NotFound("IP address", sid);
+    }
+    return db_->Exec("DELETE FROM ip_addresses WHERE sid = ?", {sid}).status();
+  });
+}
+
+// ---- mappings ----
+
+constexpr std::string_view kMappingSelect =
+    "SELECT m.domain_sid, m.list_sid, m.account_sid, l.friendly_name, m.date_created,"
+    " m.date_updated FROM mappings m JOIN ";
+std::string MappingSql(MappingKind kind, std::string_view where) {
+  return Cat(kMappingSelect, MapsIpAcl(kind) ? "ip_access_control_lists" : "credential_lists",
+             " l ON l.sid = m.list_sid WHERE m.kind = ? AND m.account_sid = ?"
+             " AND m.domain_sid = ?",
+             where);
+}
+Mapping ToMapping(MappingKind kind, const Row& r) {
+  Mapping m;
+  m.kind = kind;
+  m.domain_sid = Str(r[0]);
+  m.list_sid = Str(r[1]);
+  m.account_sid = Str(r[2]);
+  m.friendly_name = Str(r[3]);
+  m.date_created = Int(r[4]);
+  m.date_updated = Int(r[5]);
+  return m;
+}
+
+absl::StatusOr<Mapping> SqlStore::CreateMapping(MappingKind kind, std::string_view account,
+                                                std::string_view domain_sid,
+                                                std::string_view list_sid) {
+  return Write([&](int64_t revision) -> absl::StatusOr<Mapping> {
+    absl::StatusOr<bool> domain =
+        Exists("SELECT sid FROM domains WHERE sid = ? AND account_sid = ?", {domain_sid, account},
+               /*lock=*/true);
+    if (!domain.ok()) {
+      return domain.status();
+    }
+    if (!*domain) {
+      return NotFound("Domain", domain_sid);
+    }
+    absl::StatusOr<Rows> list =
+        db_->Query(Cat("SELECT friendly_name FROM ",
+                       MapsIpAcl(kind) ? "ip_access_control_lists" : "credential_lists",
+                       " WHERE sid = ? AND account_sid = ?"),
+                   {list_sid, account});
+    if (!list.ok()) {
+      return list.status();
+    }
+    if (list->empty()) {
+      return NotFound(ListNoun(kind), list_sid);
+    }
+    const int code = MappingCode(kind);
+    absl::StatusOr<bool> mapped =
+        Exists("SELECT list_sid FROM mappings WHERE domain_sid = ? AND kind = ? AND list_sid = ?",
+               {domain_sid, code, list_sid});
+    if (!mapped.ok()) {
+      return mapped.status();
+    }
+    if (*mapped) {
+      return absl::AlreadyExistsError(Cat(ListNoun(kind), " ", list_sid,
+                                          " is already mapped to domain ", domain_sid, " for ",
+                                          MappingPurpose(kind)));
+    }
+    absl::StatusOr<int64_t> n = Count(
+        "SELECT COUNT(*) FROM mappings WHERE domain_sid = ? AND kind = ?", {domain_sid, code});
+    if (!n.ok()) {
+      return n.status();
+    }
+    const uint32_t limit = MapsIpAcl(kind) ? kMaxIpAclsPerDomain : kMaxCredentialListsPerDomain;
+    if (*n >= limit) {
+      return Exhausted("Domain", domain_sid, limit,
+                       Cat(MapsIpAcl(kind) ? "IP access control list" : "credential list",
+                           " mappings for ", MappingPurpose(kind)),
+                       "a domain");
+    }
+    Mapping m;
+    m.kind = kind;
+    m.account_sid = std::string(account);
+    m.domain_sid = std::string(domain_sid);
+    m.list_sid = std::string(list_sid);
+    m.friendly_name = Str((*list)[0][0]);
+    m.date_created = m.date_updated = Now();
+    SIPFRONT_RETURN_IF_ERROR(
+        db_->Exec("INSERT INTO mappings (domain_sid, kind, list_sid, account_sid, seq,"
+                  " date_created, date_updated) VALUES (?, ?, ?, ?, ?, ?, ?)",
+                  {m.domain_sid, code, m.list_sid, m.account_sid, revision, m.date_created,
+                   m.date_updated})
+            .status());
+    return m;
+  });
+}
+
+absl::StatusOr<Mapping> SqlStore::GetMapping(MappingKind kind, std::string_view account,
+                                             std::string_view domain_sid,
+                                             std::string_view list_sid) {
+  absl::StatusOr<Rows> rows = db_->Query(MappingSql(kind, " AND m.list_sid = ?"),
+                                         {MappingCode(kind), account, domain_sid, list_sid});
+  if (!rows.ok()) {
+    return rows.status();
+  }
+  if (rows->empty()) {
+    return absl::NotFoundError(Cat(ListNoun(kind), " ", list_sid, " is not mapped to domain ",
+                                   domain_sid, " for ", MappingPurpose(kind)));
+  }
+  return ToMapping(kind, (*rows)[0]);
+}
+
+absl::StatusOr<Page<Mapping>> SqlStore::ListMappings(MappingKind kind, std::string_view account,
+                                                     std::string_view domain_sid, PageRequest p) {
+  SIPFRONT_RETURN_IF_ERROR(ValidatePage(p));
+  absl::StatusOr<bool> domain =
+      Exists("SELECT sid FROM domains WHERE sid = ? AND account_sid = ?", {domain_sid, account});
+  if (!domain.ok()) {
+    return domain.status();
+  }
+  if (!*domain) {
+    return NotFound("Domain", domain_sid);
+  }
+  absl::StatusOr<Rows> rows =
+      db_->Query(MappingSql(kind, " ORDER BY m.date_created, m.seq LIMIT ? OFFSET ?"),
+                 {MappingCode(kind), account, domain_sid, static_cast<int64_t>(p.page_size) + 1,
+                  static_cast<int64_t>(p.page) * p.page_size});
+  if (!rows.ok()) {
+    return rows.status();
+  }
+  Page<Mapping> page;
+  page.has_more = rows->size() > p.page_size;
+  const std::size_t n = std::min<std::size_t>(rows->size(), p.page_size);
+  for (std::size_t i = 0; i < n; ++i) {
+    page.items.push_back(ToMapping(kind, (*rows)[i]));
+  }
+  return page;
+}
+
+absl::Status SqlStore::DeleteMapping(MappingKind kind, std::string_view account,
+                                     std::string_view domain_sid, std::string_view list_sid) {
+  return Write([&](int64_t) -> absl::Status {
+    absl::StatusOr<bool> domain =
+        Exists("SELECT sid FROM domains WHERE sid = ? AND account_sid = ?", {domain_sid, account},
+               /*lock=*/true);
+    if (!domain.ok()) {
+      return domain.status();
+    }
+    if (!*domain) {
+      return NotFound("Domain", domain_sid);
+    }
+    absl::StatusOr<int64_t> n = db_->Exec(
+        "DELETE FROM mappings WHERE domain_sid = ? AND kind = ? AND list_sid = ?"
+        " AND account_sid = ?",
+        {domain_sid, MappingCode(kind), list_sid, account});
+    if (!n.ok()) {
+      return n.status();
+    }
+    if (*n == 0) {
+      return absl::NotFoundError(Cat(ListNoun(kind), " ", list_sid, " is not mapped to domain ",
+                                     domain_sid, " for ", MappingPurpose(kind)));
+    }
+    return absl::OkStatus();
+  });
+}
+
+// ---- runtime ----
+
+absl::StatusOr<Runtime> SqlStore::LoadRuntime() {
+  Txn txn(*db_);
+  SIPFRONT_RETURN_IF_ERROR(txn.Begin(db::TxnMode::kRead));
+  Runtime rt;
+  absl::StatusOr<int64_t> rev = Count("SELECT revision FROM meta WHERE id = 1", {});
+  if (!rev.ok()) {
+    return rev.status();
+  }
+  rt.revision = static_cast<uint64_t>(*rev);
+
+  absl::StatusOr<Rows> domains =
+      db_->Query(Cat("SELECT ", kDomainCols, " FROM domains ORDER BY date_created, sid"));
+  if (!domains.ok()) {
+    return domains.status();
+  }
+  std::unordered_map<std::string, std::size_t> index;
+  rt.domains.reserve(domains->size());
+  for (const Row& r : *domains) {
+    RuntimeDomain d;
+    d.domain = ToDomain(r);
+    index.emplace(d.domain.sid, rt.domains.size());
+    rt.domains.push_back(std::move(d));
+  }
+
+  // Registration credentials: mapping creation order (seq), then the list's own order; the
+  // HA1 row for the domain's realm only; the first mapping that names a username wins.
+  absl::StatusOr<Rows> creds = db_->Query(
+      "SELECT m.domain_sid, c.username, h.ha1_md5, h.ha1_sha256"
+      " FROM mappings m"
+      " JOIN domains d ON d.sid = m.domain_sid"
+      " JOIN credentials c ON c.credential_list_sid = m.list_sid AND c.account_sid = d.account_sid"
+      " JOIN credential_ha1 h ON h.credential_sid = c.sid AND h.realm = d.domain_name"
+      " WHERE m.kind = ?"
+      " ORDER BY m.domain_sid, m.seq, c.date_created, c.sid",
+      {MappingCode(MappingKind::kRegistrationsCredentialList)});
+  if (!creds.ok()) {
+    return creds.status();
+  }
+  std::string current;
+  std::unordered_set<std::string> seen;
+  for (const Row& r : *creds) {
+    auto it = index.find(Str(r[0]));
+    if (it == index.end()) {
+      continue;
+    }
+    if (Str(r[0]) != current) {
+      current = Str(r[0]);
+      seen.clear();
+    }
+    if (!seen.insert(Str(r[1])).second) {
+      continue;
+    }
+    rt.domains[it->second].registration_credentials.push_back(
+        RuntimeCredential{Str(r[1]), Str(r[2]), Str(r[3])});
+  }
+
+  // ACLs: a mapped ACL with no addresses still sets the flag (LEFT JOIN, NULL address).
+  absl::StatusOr<Rows> nets = db_->Query(
+      "SELECT m.domain_sid, m.kind, a.ip_address, a.cidr_prefix_length"
+      " FROM mappings m"
+      " LEFT JOIN ip_addresses a ON a.ip_access_control_list_sid = m.list_sid"
+      " WHERE m.kind = ? OR m.kind = ?"
+      " ORDER BY m.domain_sid, m.seq, a.date_created, a.sid",
+      {MappingCode(MappingKind::kRegistrationsIpAcl), MappingCode(MappingKind::kCallsIpAcl)});
+  if (!nets.ok()) {
+    return nets.status();
+  }
+  for (const Row& r : *nets) {
+    auto it = index.find(Str(r[0]));
+    if (it == index.end()) {
+      continue;
+    }
+    RuntimeDomain& d = rt.domains[it->second];
+    const bool registrations = Int(r[1]) == MappingCode(MappingKind::kRegistrationsIpAcl);
+    (registrations ? d.registration_acl : d.calls_acl) = true;
+    if (r[2].has_value()) {
+      (registrations ? d.registration_networks : d.calls_networks)
+          .push_back(RuntimeNetwork{*r[2], static_cast<uint32_t>(Int(r[3]))});
+    }
+  }
+  SIPFRONT_RETURN_IF_ERROR(txn.Commit());
+  return rt;
+}
+
+}  // namespace
+
+absl::StatusOr<std::unique_ptr<Store>> Store::Open(std::string_view url) {
+  absl::StatusOr<std::unique_ptr<db::Db>> db;
+  if (url.starts_with("sqlite:")) {
+    const std::string_view path = url.substr(7);
+    if (path.empty()) {
+      return absl::InvalidArgumentError("store URL sqlite: names no file");
+    }
+    db = db::OpenSqlite(path, kSqliteBusyTimeoutMs);
+  } else if (url.starts_with("postgresql://") || url.starts_with("postgres://") ||
+             url.starts_with("host=") || url.starts_with("dbname=")) {
+    db = db::OpenPostgres(url);
+  } else {
+    return absl::InvalidArgumentError(
+        "store URL must be sqlite:PATH, postgresql://... or a libpq host=/dbname= string");
+  }
+  if (!db.ok()) {
+    return db.status();
+  }
+  auto store = std::make_unique<SqlStore>(std::move(*db));
+  SIPFRONT_RETURN_IF_ERROR(store->Migrate());
+  return std::unique_ptr<Store>(std::move(store));
+}
+
+}  // namespace sipfront::control
