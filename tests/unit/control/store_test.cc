@@ -838,6 +838,48 @@ TEST_P(StoreTest, IpAddressLimitPerAcl) {
                         " has 100 IP addresses, the most a list may have");
 }
 
+TEST_P(StoreTest, ConcurrentWritersOnFourConnectionsStayWithinALimit) {
+  const IpAccessControlList acl = MakeAcl(kAccountA);
+  constexpr uint32_t kFree = 10;
+  for (uint32_t i = 0; i < kMaxIpAddressesPerAcl - kFree; ++i) {
+    MakeIp(kAccountA, acl.sid, Numbered("10.0.0.", i));
+  }
+  // Four connections race for the last ten slots with five inserts each.
+  constexpr int kThreads = 4;
+  std::vector<std::unique_ptr<Store>> stores;
+  for (int t = 0; t < kThreads; ++t) {
+    stores.push_back(OpenStore());
+    ASSERT_NE(stores.back(), nullptr);
+  }
+  std::vector<std::vector<absl::StatusCode>> codes(kThreads);
+  std::vector<std::thread> threads;
+  for (int t = 0; t < kThreads; ++t) {
+    threads.emplace_back([&, t] {
+      for (uint32_t i = 0; i < 5; ++i) {
+        IpAddress a;
+        a.account_sid = kAccountA;
+        a.ip_access_control_list_sid = acl.sid;
+        a.ip_address = Numbered("10.1.", static_cast<uint32_t>(t), Numbered(".", i).c_str());
+        codes[t].push_back(stores[t]->CreateIpAddress(a).status().code());
+      }
+    });
+  }
+  for (std::thread& th : threads) {
+    th.join();
+  }
+  int ok = 0;
+  int exhausted = 0;
+  for (const auto& per_thread : codes) {
+    for (absl::StatusCode c : per_thread) {
+      ok += c == absl::StatusCode::kOk;
+      exhausted += c == absl::StatusCode::kResourceExhausted;
+    }
+  }
+  EXPECT_EQ(ok, static_cast<int>(kFree));
+  EXPECT_EQ(exhausted, kThreads * 5 - static_cast<int>(kFree));
+  EXPECT_EQ(Raw("SELECT COUNT(*) FROM ip_addresses"), kMaxIpAddressesPerAcl);
+}
+
 TEST_P(StoreTest, ListLimitsPerAccount) {
   for (uint32_t i = 0; i < kMaxCredentialListsPerAccount; ++i) {
     MakeList(kAccountA);
