@@ -61,8 +61,11 @@ std::string Ip(uint64_t i) {
 }
 
 struct Fixture {
-  DomainTable domains;
-  auth::CredentialStore credentials;
+  DomainNames names;
+  // Users are added while the fixture is built, before any REGISTER runs.
+  Provisioned* prov = new Provisioned;
+  ProvisionedCell cell{std::unique_ptr<const Provisioned>(prov), 1};
+  auth::CredentialStore& credentials = prov->credentials;
   auth::NonceCodec nonces{std::span<const uint8_t, 32>(kSecret), 300};
   RegistrarContext ctx;
   std::unique_ptr<BindingTable> table;
@@ -94,10 +97,10 @@ struct Fixture {
   }
 
   Fixture() {
-    const uint16_t domain = domains.Add(kDomain, true);
+    const uint16_t domain = prov->domains.Add(names, kDomain, true);
     ctx.hash_key = HashKey{0x1234, 0x5678};
-    ctx.domains = &domains;
-    ctx.credentials = &credentials;
+    ctx.provisioned = &cell;
+    ctx.names = &names;
     ctx.nonces = &nonces;
     ctx.shard_mask = 0;
     TableOptions o;

@@ -155,7 +155,7 @@ struct Digest {
   }
 };
 
-Digest Summarize(const Tables& tables, const DomainTable& domains) {
+Digest Summarize(const Tables& tables, const DomainNames& domains) {
   Digest d;
   constexpr uint32_t kMax = 16;  // the bench registers one contact per AOR
   auto scratch = std::make_unique<BindingCopy[]>(kMax);
@@ -165,7 +165,7 @@ Digest Summarize(const Tables& tables, const DomainTable& domains) {
         [&](const BindingTable::AorView& v) {
           for (uint32_t k = 0; k < v.count; ++k) {
             const BindingCopy& b = v.bindings[k];
-            row.assign(domains.Get(v.domain).name);
+            row.assign(domains.Name(v.domain));
             row += '\0';
             row += v.user;
             row += '\0';
@@ -215,7 +215,7 @@ struct Journal {
   std::unique_ptr<core::JournalSink> sink;
 };
 
-Journal OpenJournal(uint64_t epoch, const DomainTable& domains) {
+Journal OpenJournal(uint64_t epoch, const DomainNames& domains) {
   absl::StatusOr<std::unique_ptr<SegmentWriter>> seg = SegmentWriter::Open(g_dir, epoch, 0, 0);
   if (!seg.ok()) {
     std::fprintf(stderr, "journal: %s\n", std::string(seg.status().message()).c_str());
@@ -295,11 +295,15 @@ absl::StatusOr<RecoveryReport> Restart(Tables& tables, const DomainTable& domain
 
 void BM_Registrar_Scale(benchmark::State& state) {
   for (auto _ : state) {
-    DomainTable domains;
-    const uint16_t domain = domains.Add(kDomain, true);
+    DomainNames names;
+    auto prov = std::make_unique<Provisioned>();
+    const uint16_t domain = prov->domains.Add(names, kDomain, true);
+    const DomainTable& domains = prov->domains;
+    ProvisionedCell cell(std::move(prov), 1);
     RegistrarContext ctx;
     ctx.hash_key = kKey;
-    ctx.domains = &domains;
+    ctx.provisioned = &cell;
+    ctx.names = &names;
     ctx.shard_mask = kShards - 1;
     Registrar registrar(ctx);
     const uint64_t wall = WallSeconds();
@@ -310,7 +314,7 @@ void BM_Registrar_Scale(benchmark::State& state) {
     const uint64_t rss0 = RssBytes();
     double prefault_s = 0;
     Tables tables = MakeTables(g_prefault, prefault_s);
-    Journal j = OpenJournal(1, domains);
+    Journal j = OpenJournal(1, names);
     auto t0 = std::chrono::steady_clock::now();
     if (!Apply(registrar, domain, tables, j, 0, n, 2, wall)) {
       state.SkipWithError("fill failed");
@@ -320,7 +324,7 @@ void BM_Registrar_Scale(benchmark::State& state) {
     const double fill_s = Since(t0);
     const double rss_per_binding = static_cast<double>(RssBytes() - rss0) / static_cast<double>(n);
     const uint64_t journal_bytes = j.writer->counters().bytes.load();
-    const Digest filled = Summarize(tables, domains);
+    const Digest filled = Summarize(tables, names);
     j = {};
     tables.clear();
 
@@ -334,10 +338,10 @@ void BM_Registrar_Scale(benchmark::State& state) {
       state.SkipWithError(std::string(r1.status().message()).c_str());
       return;
     }
-    const Digest after_journal = Summarize(tables, domains);
+    const Digest after_journal = Summarize(tables, names);
 
     // 3. Snapshot, then changes after it.
-    j = OpenJournal(r1->next_epoch, domains);
+    j = OpenJournal(r1->next_epoch, names);
     double snapshot_s = 0;
     uint64_t snapshot_bytes = 0;
     {
@@ -345,7 +349,7 @@ void BM_Registrar_Scale(benchmark::State& state) {
       for (auto& t : tables) {
         view.push_back(t.get());
       }
-      core::SnapshotScheduler snapshots(g_dir, r1->next_epoch, {j.writer.get()}, view, &domains, 0);
+      core::SnapshotScheduler snapshots(g_dir, r1->next_epoch, {j.writer.get()}, view, &names, 0);
       t0 = std::chrono::steady_clock::now();
       absl::StatusOr<core::SnapshotReport> s = snapshots.SnapshotNow();
       snapshot_s = Since(t0);
@@ -367,7 +371,7 @@ void BM_Registrar_Scale(benchmark::State& state) {
       return;
     }
     j.writer->Close();
-    const Digest refreshed = Summarize(tables, domains);
+    const Digest refreshed = Summarize(tables, names);
     j = {};
     tables.clear();
 
@@ -381,7 +385,7 @@ void BM_Registrar_Scale(benchmark::State& state) {
       state.SkipWithError("restart from the snapshot failed");
       return;
     }
-    const Digest after_snapshot = Summarize(tables, domains);
+    const Digest after_snapshot = Summarize(tables, names);
     tables.clear();
 
     const double lost = static_cast<double>(filled.bindings - after_journal.bindings) +

@@ -24,6 +24,9 @@
 #include "sipfront/base/clock.h"
 #include "sipfront/base/hash.h"
 #include "sipfront/base/memory.h"
+#include "sipfront/control/api.h"
+#include "sipfront/control/provisioning.h"
+#include "sipfront/control/store.h"
 #include "sipfront/core/config.h"
 #include "sipfront/core/journal_writer.h"
 #include "sipfront/core/snapshots.h"
@@ -80,6 +83,35 @@ std::string ReadFile(const std::string& path) {
     Die("cannot read " + path + ": " + std::strerror(errno));
   }
   return {std::istreambuf_iterator<char>(f), std::istreambuf_iterator<char>()};
+}
+
+// The configuration's "provisioning" block as the store's seed.
+std::vector<sipfront::control::SeedAccount> SeedFrom(const Config& config) {
+  std::vector<sipfront::control::SeedAccount> out;
+  for (const auto& a : config.accounts) {
+    sipfront::control::SeedAccount s;
+    s.sid = a.sid;
+    s.auth_token = a.auth_token;
+    for (const auto& l : a.credential_lists) {
+      sipfront::control::SeedCredentialList list{l.sid, l.friendly_name, {}};
+      for (const auto& c : l.credentials) {
+        list.credentials.push_back({c.username, c.password});
+      }
+      s.credential_lists.push_back(std::move(list));
+    }
+    for (const auto& d : a.domains) {
+      s.domains.push_back(
+          {d.sid, d.domain_name, d.sip_registration, d.registration_credential_lists});
+    }
+    out.push_back(std::move(s));
+  }
+  return out;
+}
+
+// "127.0.0.1" of "127.0.0.1:8080", "[::1]" of "[::1]:8080".
+std::string ApiHost(std::string_view listen) {
+  const std::size_t colon = listen.rfind(':');
+  return std::string(colon == std::string_view::npos ? listen : listen.substr(0, colon));
 }
 
 // A random password that meets the hosted product's policy (>= 12 characters with upper,
@@ -353,7 +385,8 @@ int main(int argc, char** argv) {
     MakeDir("var");
     config_path = "var/sipfront.json";
     if (!Exists(config_path)) {
-      WritePrivateFile(config_path, sipfront::core::DefaultConfigJson(RandomPassword()));
+      WritePrivateFile(config_path,
+                       sipfront::core::DefaultConfigJson(RandomPassword(), RandomPassword()));
       std::cerr << "sipfront: wrote the embedded default configuration to " << config_path << "\n";
     }
   }
@@ -365,23 +398,42 @@ int main(int argc, char** argv) {
   MakeDir(config.data_dir);
   const std::string secret = LoadSecret(config.data_dir);
 
-  // Provisioned domains and their registration credentials (HA1 only from here on).
-  sipfront::registrar::DomainTable domains;
-  sipfront::auth::CredentialStore credentials;
-  for (const auto& account : config.accounts) {
-    for (const auto& d : account.domains) {
-      domains.Add(d.domain_name, d.sip_registration);
-      for (const std::string& list_sid : d.registration_credential_lists) {
-        for (const auto& list : account.credential_lists) {
-          if (list.sid != list_sid) {
-            continue;
-          }
-          for (const auto& cred : list.credentials) {
-            credentials.Add(d.domain_name, cred.username, cred.password);
-          }
-        }
-      }
+  // Provisioning: the store (seeded from the configuration on its first start), and the
+  // snapshot of domains, HA1s and IP ACLs the workers check against (swapped live later).
+  const std::string store_url = config.provisioning.store.empty()
+                                    ? "sqlite:" + config.data_dir + "/provisioning.db"
+                                    : config.provisioning.store;
+  const std::string store_name =
+      store_url.starts_with("sqlite:") ? store_url : std::string("the PostgreSQL store");
+  auto open_store = [&] {
+    absl::StatusOr<std::unique_ptr<sipfront::control::Store>> s =
+        sipfront::control::Store::Open(store_url);
+    if (!s.ok()) {
+      Die("provisioning store " + store_name + ": " + std::string(s.status().message()));
     }
+    return std::move(*s);
+  };
+  sipfront::registrar::DomainNames domain_names;
+  std::unique_ptr<sipfront::registrar::ProvisionedCell> provisioned;
+  {
+    std::unique_ptr<sipfront::control::Store> store = open_store();
+    absl::StatusOr<sipfront::control::SeedReport> seed =
+        sipfront::control::SeedStore(*store, SeedFrom(config));
+    if (!seed.ok()) {
+      Die(config_path + ": provisioning: " + std::string(seed.status().message()));
+    }
+    if (seed->seeded) {
+      std::cerr << "sipfront: provisioning: seeded " << store_name << " from " << config_path
+                << "\n";
+    }
+    absl::StatusOr<sipfront::control::Runtime> runtime = store->LoadRuntime();
+    if (!runtime.ok()) {
+      Die("provisioning store " + store_name + ": " + std::string(runtime.status().message()));
+    }
+    provisioned = std::make_unique<sipfront::registrar::ProvisionedCell>(
+        sipfront::control::BuildProvisioned(*runtime, domain_names), config.workers);
+    std::cerr << "sipfront: provisioning: " << runtime->domains.size() << " domains from "
+              << store_name << " (revision " << runtime->revision << ")\n";
   }
   const sipfront::auth::NonceCodec nonces(
       std::span<const uint8_t, 32>(reinterpret_cast<const uint8_t*>(secret.data()), 32),
@@ -405,8 +457,8 @@ int main(int argc, char** argv) {
           : sipfront::registrar::MaxContactsPolicy::kReplaceOldest;
   std::memcpy(&ctx.hash_key.k0, secret.data() + 32, 8);
   std::memcpy(&ctx.hash_key.k1, secret.data() + 40, 8);
-  ctx.domains = &domains;
-  ctx.credentials = &credentials;
+  ctx.provisioned = provisioned.get();
+  ctx.names = &domain_names;
   ctx.nonces = &nonces;
 
   sipfront::core::WorkerGroupOptions wopts;
@@ -449,7 +501,7 @@ int main(int argc, char** argv) {
       target.tables.push_back(t.get());
     }
     target.shard_mask = wopts.shards - 1;
-    target.domains = &domains;
+    target.domains = &provisioned->Load()->domains;
     target.hash_key = ctx.hash_key;
     target.wall_now = sipfront::WallSeconds();
     target.mono_now = sipfront::MonoSeconds();
@@ -622,11 +674,41 @@ int main(int argc, char** argv) {
       shard_tables.push_back(&group.shard(s));
     }
     snapshots = std::make_unique<sipfront::core::SnapshotScheduler>(
-        config.data_dir, epoch, std::move(writers), std::move(shard_tables), &domains,
+        config.data_dir, epoch, std::move(writers), std::move(shard_tables), &domain_names,
         config.journal.snapshot_interval_s);
     snapshots->Start();
   }
   group.Start();
+
+  // The control plane: the loader publishes store changes to the workers; the REST API writes
+  // to the store and tells the loader.
+  sipfront::control::ProvisioningLoader loader(open_store(), *provisioned, domain_names,
+                                               config.provisioning.poll_interval_ms);
+  loader.Start();
+  std::vector<const sipfront::registrar::BindingTable*> reg_tables;
+  for (uint32_t s = 0; s < group.shards(); ++s) {
+    reg_tables.push_back(&group.shard(s));
+  }
+  sipfront::control::TableRegistrations registrations(std::move(reg_tables), ctx.hash_key,
+                                                      domain_names);
+  std::unique_ptr<sipfront::control::ApiServer> api;
+  if (config.api.listen != "off") {
+    sipfront::control::ApiOptions aopts;
+    aopts.listen = config.api.listen;
+    absl::StatusOr<std::unique_ptr<sipfront::control::ApiServer>> a =
+        sipfront::control::ApiServer::Start(
+            aopts, open_store(), [&loader] { loader.Notify(); }, &registrations);
+    if (a.ok()) {
+      api = std::move(*a);
+      std::cerr << "sipfront: REST API on http://" << ApiHost(config.api.listen) << ":"
+                << api->port() << "/2010-04-01\n";
+    } else if (config.api.listen_given) {
+      Die("api.listen " + config.api.listen + ": " + std::string(a.status().message()));
+    } else {
+      std::cerr << "sipfront: REST API off: " << config.api.listen << ": " << a.status().message()
+                << " (set \"api\": {\"listen\": \"HOST:PORT\"} to choose another address)\n";
+    }
+  }
 
   std::cerr << "sipfront: listening on udp:" << sipfront::net::ToString(local) << " with "
             << config.workers << " worker(s), " << group.backend(0).Name() << ", " << wopts.shards
@@ -648,6 +730,12 @@ int main(int argc, char** argv) {
         }
         std::cerr << ")\n";
       }
+    }
+    if (api != nullptr && !account.auth_token.empty()) {
+      std::cerr << "sipfront: demo account " << account.sid << " auth token " << account.auth_token
+                << "  (REST API: curl -u " << account.sid << ":" << account.auth_token << " http://"
+                << ApiHost(config.api.listen) << ":" << api->port() << "/2010-04-01/Accounts/"
+                << account.sid << "/SIP/Domains.json)\n";
     }
   }
 
@@ -674,6 +762,8 @@ int main(int argc, char** argv) {
     }
   }
   std::cerr << "sipfront: " << (sig == SIGINT ? "SIGINT" : "SIGTERM") << ", stopping\n";
+  api.reset();  // no more writes
+  loader.Stop();
   group.Stop();
   group.Join();
   if (snapshots != nullptr) {

@@ -296,7 +296,8 @@ struct KeySpec {
 constexpr KeySpec kTopKeys[] = {{"listen", true}, {"workers"},  {"io"},           {"cpus"},
                                 {"max_bindings"}, {"prefault"}, {"data_dir"},     {"registrar"},
                                 {"journal"},      {"storm"},    {"provisioning"}, {"tls"},
-                                {"connections"},  {"nat"}};
+                                {"connections"},  {"nat"},      {"api"}};
+constexpr KeySpec kApiKeys[] = {{"listen"}};
 constexpr KeySpec kNatKeys[] = {{"keepalive"}, {"keepalive_interval_s"}, {"max_missed"}};
 constexpr KeySpec kTlsKeys[] = {
     {"certificate"}, {"private_key"}, {"allow_deprecated"}, {"ciphers"}};
@@ -314,7 +315,7 @@ constexpr KeySpec kRegistrarKeys[] = {
     {"min_expires"},          {"max_expires"},         {"default_expires"},
     {"max_contacts_per_aor"}, {"max_contacts_policy"}, {"nonce_lifetime"},
     {"bind_to_connection"},   {"flow_timer"},          {"digest_algorithms"}};
-constexpr KeySpec kProvisioningKeys[] = {{"accounts"}};
+constexpr KeySpec kProvisioningKeys[] = {{"accounts"}, {"store"}, {"poll_interval_ms"}};
 constexpr KeySpec kAccountKeys[] = {
     {"sid", true}, {"auth_token"}, {"credential_lists"}, {"domains"}};
 constexpr KeySpec kCredentialListKeys[] = {{"sid", true}, {"friendly_name"}, {"credentials"}};
@@ -615,13 +616,33 @@ class ConfigReader {
           if (key == "nat") {
             return ReadNat(v, path);
           }
-          return Object(v, path, kProvisioningKeys,
-                        [&](std::string_view, Path accounts_path, od::value& accounts) {
-                          return Array(accounts, accounts_path,
-                                       [&](Path account_path, od::value& a) {
-                                         return ReadAccount(a, account_path);
-                                       });
-                        });
+          if (key == "api") {
+            return ReadApi(v, path);
+          }
+          return Object(
+              v, path, kProvisioningKeys,
+              [&](std::string_view pkey, Path key_path, od::value& e) -> absl::Status {
+                if (pkey == "store") {
+                  // May hold a PostgreSQL password: never quoted in messages.
+                  SIPFRONT_RETURN_IF_ERROR(
+                      NonEmptyString(e, key_path, config_.provisioning.store, /*secret=*/true));
+                  const std::string_view s = config_.provisioning.store;
+                  if (!s.starts_with("sqlite:") && !s.starts_with("postgresql://") &&
+                      !s.starts_with("postgres://") && !s.starts_with("host=") &&
+                      !s.starts_with("dbname=")) {
+                    return Error(At(e), key_path,
+                                 "expected \"sqlite:PATH\", \"postgresql://...\" or a libpq "
+                                 "\"host=... dbname=...\" string");
+                  }
+                  return absl::OkStatus();
+                }
+                if (pkey == "poll_interval_ms") {
+                  return Uint(e, key_path, 50, 60000, config_.provisioning.poll_interval_ms);
+                }
+                return Array(e, key_path, [&](Path account_path, od::value& a) {
+                  return ReadAccount(a, account_path);
+                });
+              });
         }));
     if (cpus_at != nullptr && config_.cpus.size() != config_.workers) {
       return Error(cpus_at, "cpus",
@@ -757,6 +778,27 @@ class ConfigReader {
         return Bool(e, key_path, t.allow_deprecated);
       }
       return NonEmptyString(e, key_path, t.ciphers);
+    });
+  }
+
+  absl::Status ReadApi(od::value& v, Path path) {
+    return Object(v, path, kApiKeys, [&](std::string_view, Path key_path, od::value& e) {
+      const char* at = At(e);
+      SIPFRONT_RETURN_IF_ERROR(String(e, key_path, config_.api.listen));
+      config_.api.listen_given = true;
+      if (config_.api.listen == "off") {
+        return absl::OkStatus();
+      }
+      ListenSpec spec;
+      spec.text = "tcp:" + config_.api.listen;
+      std::string address;
+      if (!ParseListen(spec, at, key_path, address).ok()) {
+        return Error(at, key_path,
+                     absl::StrCat("expected \"HOST:PORT\" (HOST an IP literal, IPv6 in "
+                                  "brackets) or \"off\", got ",
+                                  Quoted(config_.api.listen)));
+      }
+      return absl::OkStatus();
     });
   }
 
@@ -1176,7 +1218,7 @@ absl::StatusOr<Config> LoadConfig(const std::string& path) {
   return ParseConfig(data, path);
 }
 
-std::string DefaultConfigJson(std::string_view password) {
+std::string DefaultConfigJson(std::string_view password, std::string_view auth_token) {
   // Fixed demo SIDs: any "AC"/"CL"/"SD" + 32 hex digits will do; these are easy to recognise.
   return absl::StrCat(R"json(// sipfront configuration: JSON, with // comments allowed.
 // Unknown keys are errors. Keys marked "optional" may be left out; the value shown is the default.
@@ -1259,6 +1301,10 @@ std::string DefaultConfigJson(std::string_view password) {
   // binding that leaves max_missed (1..255) pings in a row unanswered is removed (0: never).
   "nat": { "keepalive": "options", "keepalive_interval_s": 30, "max_missed": 0 },
 
+  // Optional. The REST provisioning API (docs/api.md): "HOST:PORT" or "off". Left at its
+  // default, a busy port only turns the API off (with a warning); set here, it is fatal.
+  "api": { "listen": "127.0.0.1:8080" },
+
   // Optional. Bindings survive restarts: every change is journaled under data_dir before its
   // 200 OK goes out (a crash of the process loses nothing acknowledged; a power loss at most
   // flush_interval_ms of changes with "fsync": "interval").
@@ -1279,13 +1325,23 @@ std::string DefaultConfigJson(std::string_view password) {
   // into a queue that only grows. 0 turns it off.
   "storm": { "max_delay_ms": 200, "retry_after_min": 30, "retry_after_max": 300 },
 
-  // Optional. Accounts, their SIP domains and the users allowed to register.
+  // Optional. Provisioning: where it is stored, and what seeds an empty store. Accounts are
+  // read from here at every start (their auth tokens too); domains, credential lists,
+  // credentials and mappings only seed a store that was never written (the first start):
+  // afterwards the REST API (or sipfront-ctl) changes them, live.
   "provisioning": {
+    // Optional. "sqlite:PATH" (default: sqlite:<data_dir>/provisioning.db) or a PostgreSQL
+    // URL ("postgresql://user:password@host:5432/db") for edges that share one store.
+    // "store": "sqlite:var/provisioning.db",
+    // Optional. How often the store is checked for changes made elsewhere (50..60000 ms).
+    "poll_interval_ms": 1000,
     "accounts": [
       {
         // Account id: "AC" and 32 hex digits. SIDs are unique across the file.
         "sid": "AC0123456789abcdef0123456789abcdef",
-        // Optional "auth_token": the account's API secret (non-empty when given).
+        // Optional. The account's API secret (HTTP Basic AccountSid:AuthToken).
+        "auth_token": )json",
+                      JsonQuote(auth_token), R"json(,
 
         // Optional. Lists of users (digest credentials).
         "credential_lists": [

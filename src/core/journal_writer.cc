@@ -217,7 +217,7 @@ void JournalSink::Record(registrar::JournalOp op, const registrar::BindingTable&
   t.Copy(b, copy_);
   registrar::JournalRecord r{};
   r.op = op;
-  r.domain = domains_->Get(domain).name;
+  r.domain = names_->Name(domain);
   r.user = user;
   r.contact = copy_.contact_view();
   r.instance = copy_.instance_view();

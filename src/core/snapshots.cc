@@ -13,12 +13,12 @@ namespace sipfront::core {
 SnapshotScheduler::SnapshotScheduler(std::string data_dir, uint64_t epoch,
                                      std::vector<JournalWriter*> journals,
                                      std::vector<const registrar::BindingTable*> tables,
-                                     const registrar::DomainTable* domains, uint32_t interval_s)
+                                     const registrar::DomainNames* names, uint32_t interval_s)
     : data_dir_(std::move(data_dir)),
       epoch_(epoch),
       journals_(std::move(journals)),
       tables_(std::move(tables)),
-      domains_(domains),
+      names_(names),
       interval_s_(interval_s) {
   for (JournalWriter* j : journals_) {
     rotation_ = j->rotation() > rotation_ ? j->rotation() : rotation_;
@@ -59,7 +59,7 @@ absl::StatusOr<SnapshotReport> SnapshotScheduler::SnapshotNow() {
   report.rotation = rotation;
   for (uint32_t s = 0; s < tables_.size(); ++s) {
     uint64_t written = 0;
-    SIPFRONT_RETURN_IF_ERROR(registrar::WriteShardSnapshot(data_dir_, s, *tables_[s], *domains_,
+    SIPFRONT_RETURN_IF_ERROR(registrar::WriteShardSnapshot(data_dir_, s, *tables_[s], *names_,
                                                            WallSeconds(), MonoSeconds(), written));
     report.bindings += written;
   }

@@ -159,7 +159,7 @@ WorkerGroup::WorkerGroup(const WorkerGroupOptions& options, registrar::Registrar
     w->registrar = std::make_unique<registrar::Registrar>(ctx_);
     if (!journals_.empty()) {
       w->journal = journals_[i].get();
-      w->sink = std::make_unique<JournalSink>(w->journal, ctx_.domains);
+      w->sink = std::make_unique<JournalSink>(w->journal, ctx_.names);
       w->registrar->set_sink(w->sink.get());
       w->held = std::make_unique<Held[]>(kMaxHeld);
     }
@@ -384,7 +384,7 @@ void WorkerGroup::Run(Worker& w) {
   };
   // bind_to_connection: remembers that `t`'s connection registered the REGISTER's AOR.
   auto remember_flow = [&](const Target& t) {
-    const registrar::DomainInfo* d = ctx_.domains->Find(w.reg.request_uri.host);
+    const registrar::DomainInfo* d = ctx_.provisioned->Load()->domains.Find(w.reg.request_uri.host);
     FlowAor f{};
     registrar::AorKey key;
     if (d == nullptr || !w.registrar->AorOf(w.reg, d->id, f.user, key)) {
@@ -582,10 +582,22 @@ void WorkerGroup::Run(Worker& w) {
       case sip::Method::kCancel:
         simple(481, "Call/Transaction Does Not Exist", {});
         return;
-      default:
+      default: {
+        // Calls come later; a domain's calls IP ACL already applies (seed 003 IP allow-lists).
+        sip::Uri ruri;
+        if (msg.method == sip::Method::kInvite && sip::ParseUri(msg.request_uri, ruri).ok()) {
+          const registrar::Provisioned& prov = *ctx_.provisioned->Load();
+          const registrar::DomainInfo* d = prov.domains.Find(ruri.host);
+          if (d != nullptr && !prov.Allowed(*d, t.peer, /*calls=*/true)) {
+            ++c.calls_not_allowed;
+            simple(403, "Source Address Not Allowed", {});
+            return;
+          }
+        }
         ++c.not_implemented;
         simple(501, "Not Implemented", "Allow: REGISTER, OPTIONS\r\n");
         return;
+      }
     }
     net::TxBuffer* tx = acquire();
     if (tx == nullptr) {
@@ -766,7 +778,8 @@ void WorkerGroup::Run(Worker& w) {
             ++c.forwarded_in;
             if (sip::Tokenize(payload, sip::Framing::kDatagram, w.msg) == sip::ParseError::kOk &&
                 sip::ParseRegister(w.msg, w.reg).ok()) {
-              const registrar::DomainInfo* d = ctx_.domains->Find(w.reg.request_uri.host);
+              const registrar::DomainInfo* d =
+                  ctx_.provisioned->Load()->domains.Find(w.reg.request_uri.host);
               char user[registrar::kMaxUserLength];
               registrar::AorKey key;
               if (d != nullptr && w.registrar->AorOf(w.reg, d->id, user, key)) {
@@ -803,6 +816,9 @@ void WorkerGroup::Run(Worker& w) {
   };
 
   while (!stop_.load(std::memory_order_acquire)) {
+    // A quiescent point: nothing read from the provisioned snapshot before here is held, so a
+    // snapshot replaced over the API can be freed once every worker has passed one.
+    ctx_.provisioned->Quiescent(w.index);
     // Sleep only when no other worker has published work for us (Dekker-style handshake with
     // the producers' commit-then-check in the publish step below).
     w.sleeping.store(true, std::memory_order_relaxed);
@@ -877,6 +893,7 @@ void WorkerGroup::Run(Worker& w) {
     w.streams[e]->Shutdown(*handlers[e]);
   }
   be.Flush();
+  ctx_.provisioned->Offline(w.index);
 }
 
 }  // namespace sipfront::core

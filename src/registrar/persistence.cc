@@ -385,13 +385,7 @@ class Replayer {
       ++report_.unknown_domain;
       return;
     }
-    // The registrar's AOR key (Registrar::AorOf): domain id big-endian in front of the user.
-    char buf[kMaxUserLength + 2];
-    buf[0] = static_cast<char>(domain->id >> 8);
-    buf[1] = static_cast<char>(domain->id & 0xff);
-    std::memcpy(buf + 2, rec.user.data(), rec.user.size());
-    const AorKey key{domain->id, rec.user,
-                     Hash64(std::string_view(buf, rec.user.size() + 2), t_.hash_key)};
+    const AorKey key = MakeAorKey(domain->id, rec.user, t_.hash_key);
     BindingTable& table = *t_.tables[static_cast<uint32_t>(key.hash) & t_.shard_mask];
     sip::Uri uri;
     if (!sip::ParseUri(rec.contact, uri).ok()) {
@@ -745,7 +739,7 @@ absl::StatusOr<RecoveryReport> Recover(const std::string& data_dir, const Recove
 // ---- snapshots ----
 
 absl::Status WriteShardSnapshot(const std::string& data_dir, uint32_t shard,
-                                const BindingTable& table, const DomainTable& domains,
+                                const BindingTable& table, const DomainNames& names,
                                 uint64_t wall_now, uint32_t mono_now, uint64_t& bindings_written) {
   bindings_written = 0;
   SIPFRONT_RETURN_IF_ERROR(MakeDir(data_dir, ""));
@@ -764,10 +758,10 @@ absl::Status WriteShardSnapshot(const std::string& data_dir, uint32_t shard,
   uint64_t written = 0;
   table.ForEachAor(
       [&](const BindingTable::AorView& view) {
-        if (err != 0 || view.domain >= domains.size()) {
+        const std::string_view domain = names.Name(view.domain);
+        if (err != 0 || domain.empty()) {
           return;
         }
-        const std::string& domain = domains.Get(view.domain).name;
         for (uint32_t i = 0; i < view.count; ++i) {
           const BindingCopy& c = view.bindings[i];
           const auto left = static_cast<int32_t>(c.expires_at - mono_now);

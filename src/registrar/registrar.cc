@@ -36,8 +36,10 @@ constexpr std::array<std::string_view, kOutcomeCount> kOutcomeNames = {
     "table_full",
     "journal_busy",
     "overloaded",
+    "source_not_allowed",
 };
-static_assert(kOutcomeNames[static_cast<std::size_t>(Outcome::kOverloaded)] == "overloaded",
+static_assert(kOutcomeNames[static_cast<std::size_t>(Outcome::kSourceNotAllowed)] ==
+                  "source_not_allowed",
               "kOutcomeNames must follow Outcome");
 
 char Lower(char c) { return c >= 'A' && c <= 'Z' ? static_cast<char>(c + 32) : c; }
@@ -231,14 +233,8 @@ bool Registrar::AorOf(const sip::RegisterFields& reg, uint16_t domain, char* sto
   if (n <= 0) {
     return false;
   }
-  key.domain = domain;
-  key.user = std::string_view(storage, static_cast<std::size_t>(n));
-  // The domain id is part of the key: hash it in front of the user.
-  char buf[kMaxUserLength + 2];
-  buf[0] = static_cast<char>(domain >> 8);
-  buf[1] = static_cast<char>(domain & 0xff);
-  std::memcpy(buf + 2, storage, static_cast<std::size_t>(n));
-  key.hash = Hash64(std::string_view(buf, static_cast<std::size_t>(n) + 2), impl_->ctx.hash_key);
+  key = MakeAorKey(domain, std::string_view(storage, static_cast<std::size_t>(n)),
+                   impl_->ctx.hash_key);
   return true;
 }
 
@@ -271,12 +267,18 @@ AdmitResult Registrar::Admit(const sip::Message& req, const sip::RegisterFields&
   if (ruri.kind != sip::UriScheme::kSip && ruri.kind != sip::UriScheme::kSips) {
     return reply(Outcome::kUnsupportedScheme, 416, "Unsupported URI Scheme");
   }
-  const DomainInfo* domain = m.ctx.domains->Find(ruri.host);
+  // One snapshot for the whole decision (the worker's quiescent points keep it alive).
+  const Provisioned& prov = *m.ctx.provisioned->Load();
+  const DomainInfo* domain = prov.domains.Find(ruri.host);
   if (domain == nullptr) {
     return reply(Outcome::kDomainNotFound, 404, "Domain Not Found");
   }
   if (!domain->registration) {
     return reply(Outcome::kRegistrationOff, 403, "Registration Not Enabled For Domain");
+  }
+  // The domain's IP access control lists for registrations: the source must be listed.
+  if (!prov.Allowed(*domain, peer, /*calls=*/false)) {
+    return reply(Outcome::kSourceNotAllowed, 403, "Source Address Not Allowed");
   }
   // Step 3, digest authentication (RFC 3261 §22, RFC 7616, RFC 8760): credentials for this
   // realm.
@@ -329,7 +331,7 @@ AdmitResult Registrar::Admit(const sip::Message& req, const sip::RegisterFields&
   if (nonce == auth::NonceCheck::kInvalid) {
     return challenge(false);
   }
-  const auth::CredentialEntry* entry = m.ctx.credentials->Find(domain->name, creds.username);
+  const auth::CredentialEntry* entry = prov.credentials.Find(domain->name, creds.username);
   if (entry == nullptr) {
     return reply(Outcome::kBadPassword, 403, "Forbidden");
   }
@@ -463,10 +465,13 @@ std::size_t Registrar::Apply(BindingTable& table, const sip::Message& req,
     return w.Finish();
   };
 
-  const DomainInfo* domain = m.ctx.domains->Find(reg.request_uri.host);
+  const DomainInfo* domain = m.ctx.provisioned->Load()->domains.Find(reg.request_uri.host);
   char user[kMaxUserLength];
   AorKey key;
-  if (domain == nullptr || !AorOf(reg, domain->id, user, key)) {
+  if (domain == nullptr) {  // deleted over the API since Admit() looked
+    return fail(Outcome::kDomainNotFound, 404, "Domain Not Found");
+  }
+  if (!AorOf(reg, domain->id, user, key)) {
     return fail(Outcome::kBadAor, 400, "AOR Has No Valid User Part");  // Admit() prevents this
   }
   uint32_t aor = table.FindAor(key);

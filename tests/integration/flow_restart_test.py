@@ -22,7 +22,7 @@ import tempfile
 import time
 
 DOMAIN = "flows.sip.example"
-PASSWORD = "pw-flows-4k"
+PASSWORD = "Pw-flows-4k-secret"
 
 
 def start(exe, data_dir, bind):

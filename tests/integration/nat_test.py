@@ -27,7 +27,7 @@ import tempfile
 import time
 
 DOMAIN = "nat.sip.example"
-PASSWORD = "pw-nat-3x"
+PASSWORD = "Pw-nat-3x-secret"
 INTERVAL = 5
 MAX_MISSED = 2
 

@@ -36,7 +36,7 @@ STOP_TIMEOUT_S = 10
 SIPP_TIMEOUT_S = 20  # sipp's own -timeout is below it
 
 # Users of the single-worker runs: one per case, so cases cannot see each other's bindings.
-USERS = {name: "pw-" + name + "-Xy7" for name in (
+USERS = {name: "Pw-" + name + "-Xy7-secret" for name in (
     "alice", "bob", "carol", "dave", "erin", "frank", "grace", "heidi", "ivan", "judy",
     "mallory")}
 
@@ -291,7 +291,7 @@ def run_backend(exe, sipp, scenarios, io, only, keep):
 def run_two_workers(exe, sipp, scenarios, io, keep):
     """40 users over 2 workers: all register, all query, and some REGISTERs changed worker."""
     tmp = tempfile.mkdtemp(prefix=f"sipfront-registrar-2w-{io}-")
-    users = {f"user{i:02d}": f"pw{i:02d}-Qz3" for i in range(1, MANY_USERS + 1)}
+    users = {f"user{i:02d}": f"Pw{i:02d}-Qz3-secret" for i in range(1, MANY_USERS + 1)}
     inf = os.path.join(tmp, "users.csv")
     with open(inf, "w") as f:
         f.write("SEQUENTIAL\n")

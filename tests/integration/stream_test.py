@@ -59,7 +59,7 @@ IO_TIMEOUT_S = 3.0  # one request's answer
 SIPP_TIMEOUT_S = 20
 FLOW_TIMER = 95  # not the default 120, so the config key is seen to work
 
-USERS = {name: "pw-" + name + "-Tc9" for name in (
+USERS = {name: "Pw-" + name + "-Tc9-secret" for name in (
     "alice", "bob", "carol", "dave", "erin", "frank", "grace", "heidi", "ivan", "judy",
     "mallory", "niaj", "olivia", "peggy", "rupert", "sybil", "trent", "victor", "walter")
     + tuple(f"u{i:02d}" for i in range(1, 17)) + ("kate",)}

@@ -20,7 +20,7 @@ import tempfile
 import time
 
 DOMAIN = "streamgen.sip.example"
-PASSWORD = "pw-streamgen-7"
+PASSWORD = "Pw-streamgen-7"
 USERS = 300
 
 

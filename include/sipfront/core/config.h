@@ -24,7 +24,10 @@
 //                      "max_message_bytes": 65535, "message_timeout_ms": 5000,
 //                      "handshake_timeout_ms": 5000 },
 //     "nat": { "keepalive": "options", "keepalive_interval_s": 30, "max_missed": 0 },
-//     "provisioning": { "accounts": [ {
+//     "api": { "listen": "127.0.0.1:8080" },                   // or "off"
+//     "provisioning": { "store": "sqlite:var/provisioning.db",  // or "postgresql://…"
+//                       "poll_interval_ms": 1000,
+//                       "accounts": [ {
 //         "sid": "AC…", "auth_token": "…",
 //         "credential_lists": [ { "sid": "CL…", "friendly_name": "…",
 //                                 "credentials": [ { "username": "alice", "password": "…" } ] } ],
@@ -117,6 +120,18 @@ struct StormConfig {
   uint32_t retry_after_max = 300;
 };
 
+// The REST provisioning API (docs/api.md).
+struct ApiConfig {
+  std::string listen = "127.0.0.1:8080";  // HOST:PORT, or "off"
+  bool listen_given = false;              // set in the file (a busy port is then fatal)
+};
+
+// Where provisioning lives. Empty store: "sqlite:<data_dir>/provisioning.db".
+struct ProvisioningConfig {
+  std::string store;
+  uint32_t poll_interval_ms = 1000;  // how often the store's revision is checked (50..60000)
+};
+
 struct Credential {
   std::string username;
   std::string password;
@@ -156,7 +171,9 @@ struct Config {
   TlsConfig tls;
   ConnectionsConfig connections;
   NatConfig nat;
-  std::vector<Account> accounts;
+  ApiConfig api;
+  ProvisioningConfig provisioning;
+  std::vector<Account> accounts;  // provisioning.accounts: seeds an empty store
 };
 
 // Parses and validates a configuration document. `source` names it in error messages.
@@ -183,13 +200,13 @@ absl::StatusOr<Config> ParseConfig(std::string_view json, std::string_view sourc
 // <strerror>".
 absl::StatusOr<Config> LoadConfig(const std::string& path);
 
-// The embedded default: one account, one domain "demo.sip.localhost" with registration on,
-// one credential list with user "alice" and a random 16-character password, listening on
-// udp:127.0.0.1:5060, tcp:127.0.0.1:5060 and tls:127.0.0.1:5061, data_dir "var". Returned as JSON
-// text (with comments) so it can be written to a file the operator edits. `password` (the caller
-// draws it) is JSON-escaped into the text; ParseConfig accepts the result whenever `password` is
-// non-empty, NUL-free UTF-8.
-std::string DefaultConfigJson(std::string_view password);
+// The embedded default: one account (API token `auth_token`), one domain "demo.sip.localhost" with
+// registration on, one credential list with user "alice" and a random 16-character password,
+// listening on udp:127.0.0.1:5060, tcp:127.0.0.1:5060 and tls:127.0.0.1:5061, data_dir "var".
+// Returned as JSON text (with comments) so it can be written to a file the operator edits.
+// `password` (the caller draws it) is JSON-escaped into the text; ParseConfig accepts the result
+// whenever `password` is non-empty, NUL-free UTF-8.
+std::string DefaultConfigJson(std::string_view password, std::string_view auth_token);
 
 }  // namespace sipfront::core
 

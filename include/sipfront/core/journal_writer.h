@@ -130,8 +130,8 @@ class JournalWriter {
 // worker's JournalWriter. Owner thread only.
 class JournalSink final : public registrar::ChangeSink {
  public:
-  JournalSink(JournalWriter* journal, const registrar::DomainTable* domains)
-      : journal_(journal), domains_(domains) {}
+  JournalSink(JournalWriter* journal, const registrar::DomainNames* names)
+      : journal_(journal), names_(names) {}
 
   // The clocks of the current batch: monotonic times in the tables become wall times on disk.
   void SetClock(uint32_t mono, uint64_t wall) {
@@ -154,7 +154,7 @@ class JournalSink final : public registrar::ChangeSink {
               std::string_view user, uint32_t b);
 
   JournalWriter* journal_;
-  const registrar::DomainTable* domains_;
+  const registrar::DomainNames* names_;
   uint32_t mono_ = 0;
   uint64_t wall_ = 0;
   registrar::BindingCopy copy_{};

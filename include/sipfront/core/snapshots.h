@@ -35,7 +35,7 @@ class SnapshotScheduler {
  public:
   SnapshotScheduler(std::string data_dir, uint64_t epoch, std::vector<JournalWriter*> journals,
                     std::vector<const registrar::BindingTable*> tables,
-                    const registrar::DomainTable* domains, uint32_t interval_s);
+                    const registrar::DomainNames* names, uint32_t interval_s);
   ~SnapshotScheduler();
   SnapshotScheduler(const SnapshotScheduler&) = delete;
   SnapshotScheduler& operator=(const SnapshotScheduler&) = delete;
@@ -57,7 +57,7 @@ class SnapshotScheduler {
   uint64_t epoch_;
   std::vector<JournalWriter*> journals_;
   std::vector<const registrar::BindingTable*> tables_;
-  const registrar::DomainTable* domains_;
+  const registrar::DomainNames* names_;
   uint32_t interval_s_;
   uint32_t rotation_ = 0;
   std::atomic<bool> stop_{false};

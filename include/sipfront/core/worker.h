@@ -44,8 +44,9 @@ struct alignas(kCacheLine) WorkerCounters {
   uint64_t parse_errors[sip::kParseErrorCount] = {};
   uint64_t outcomes[registrar::kOutcomeCount] = {};
   uint64_t options = 0;
-  uint64_t not_implemented = 0;  // 501s
-  uint64_t forwarded_out = 0;    // REGISTERs handed to another worker
+  uint64_t not_implemented = 0;    // 501s
+  uint64_t calls_not_allowed = 0;  // 403: a call's source is not in its domain's calls IP ACL
+  uint64_t forwarded_out = 0;      // REGISTERs handed to another worker
   uint64_t forwarded_in = 0;
   uint64_t ring_full = 0;  // hand-off ring full: answered 503
   uint64_t tx = 0;

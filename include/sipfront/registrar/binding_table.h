@@ -33,6 +33,7 @@
 #include <string_view>
 
 #include "sipfront/base/compiler.h"
+#include "sipfront/base/hash.h"
 #include "sipfront/net/endpoint.h"
 #include "sipfront/sip/uri.h"
 
@@ -53,6 +54,20 @@ struct AorKey {
   std::string_view user;
   uint64_t hash;
 };
+
+// The AOR key of (domain id, unescaped user): Hash64 over the domain id big-endian in front of
+// the user, under the deployment key. The registrar, recovery and the API's Registrations
+// reader must all agree on it. `user` at most kMaxUserLength bytes (longer: hashed cut).
+[[nodiscard]] inline AorKey MakeAorKey(uint16_t domain, std::string_view user, const HashKey& key) {
+  char buf[kMaxUserLength + 2];
+  const std::size_t n = user.size() < kMaxUserLength ? user.size() : kMaxUserLength;
+  buf[0] = static_cast<char>(domain >> 8);
+  buf[1] = static_cast<char>(domain & 0xff);
+  for (std::size_t i = 0; i < n; ++i) {
+    buf[2 + i] = user[i];
+  }
+  return AorKey{domain, user, Hash64(std::string_view(buf, n + 2), key)};
+}
 
 // Transport a binding was registered over (the source of the REGISTER).
 enum class Transport : uint8_t { kUdp = 0, kTcp, kTls, kSctp, kWs, kWss };

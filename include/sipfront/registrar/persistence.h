@@ -137,7 +137,7 @@ absl::StatusOr<RecoveryReport> Recover(const std::string& data_dir, const Recove
 // (mono_now, wall_now). Allocates a 1 MiB buffer and scratch for 1024 bindings per call. On an
 // error the temporary file is removed.
 absl::Status WriteShardSnapshot(const std::string& data_dir, uint32_t shard,
-                                const BindingTable& table, const DomainTable& domains,
+                                const BindingTable& table, const DomainNames& names,
                                 uint64_t wall_now, uint32_t mono_now, uint64_t& bindings_written);
 
 // Precondition: every worker rotated to (epoch, rotation) before the first WriteShardSnapshot

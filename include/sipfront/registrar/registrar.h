@@ -12,8 +12,9 @@
 //            current binding with its remaining expiry and a Date header.
 //
 // Both write a complete response into a caller buffer. Nothing allocates after construction.
-// Threading: a Registrar belongs to one worker. The DomainTable, CredentialStore and
-// NonceCodec it points to are read-only and shared by all workers.
+// Threading: a Registrar belongs to one worker. The provisioned snapshot (domains,
+// credentials, ACLs) and the NonceCodec it points to are read-only and shared by all workers;
+// its worker announces quiescent points to the ProvisionedCell between batches.
 #ifndef SIPFRONT_REGISTRAR_REGISTRAR_H_
 #define SIPFRONT_REGISTRAR_REGISTRAR_H_
 
@@ -28,30 +29,11 @@
 #include "sipfront/base/hash.h"
 #include "sipfront/net/endpoint.h"
 #include "sipfront/registrar/binding_table.h"
+#include "sipfront/registrar/provisioned.h"
 #include "sipfront/sip/headers.h"
 #include "sipfront/sip/message.h"
 
 namespace sipfront::registrar {
-
-struct DomainInfo {
-  uint16_t id;
-  bool registration;
-  std::string name;  // lowercase; also the digest realm
-};
-
-// Provisioned SIP domains by name. Built at start-up, then read-only (any thread).
-class DomainTable {
- public:
-  // Returns the new domain's id. Names are stored lowercase.
-  uint16_t Add(std::string_view name, bool registration);
-  // Case-insensitive; no allocation. nullptr when not provisioned.
-  [[nodiscard]] const DomainInfo* Find(std::string_view host) const;
-  [[nodiscard]] const DomainInfo& Get(uint16_t id) const { return domains_[id]; }
-  [[nodiscard]] std::size_t size() const { return domains_.size(); }
-
- private:
-  std::vector<DomainInfo> domains_;
-};
 
 enum class MaxContactsPolicy : uint8_t { kReject, kReplaceOldest };
 
@@ -95,6 +77,7 @@ enum class Outcome : uint8_t {
   kTableFull,          // 503
   kJournalBusy,        // 503: the journal cannot take the change yet (disk slower than changes)
   kOverloaded,         // 503: shed by the registration storm guard
+  kSourceNotAllowed,   // 403: the domain's registration IP ACL does not list the source
   kCount,
 };
 inline constexpr std::size_t kOutcomeCount = static_cast<std::size_t>(Outcome::kCount);
@@ -104,8 +87,10 @@ inline constexpr std::size_t kOutcomeCount = static_cast<std::size_t>(Outcome::k
 struct RegistrarContext {
   Policy policy;
   HashKey hash_key;
-  const DomainTable* domains = nullptr;
-  const auth::CredentialStore* credentials = nullptr;
+  // The provisioned domains, credentials and IP ACLs (swapped live; registrar/provisioned.h)
+  // and the names of domain ids.
+  const ProvisionedCell* provisioned = nullptr;
+  const DomainNames* names = nullptr;
   const auth::NonceCodec* nonces = nullptr;
   uint32_t shard_mask = 0;  // shards - 1 (power of two)
 };

@@ -661,7 +661,7 @@ TEST(ConfigTest, ResolvesRegistrationListsDeclaredLater) {
 }
 
 TEST(ConfigTest, DefaultConfigParses) {
-  const std::string json = DefaultConfigJson("Xq7-pLm2Vw9zR4tk");
+  const std::string json = DefaultConfigJson("Xq7-pLm2Vw9zR4tk", "demo-token-1");
   EXPECT_NE(json.find("//"), std::string::npos);  // it is annotated
   const absl::StatusOr<Config> config = ParseConfig(json, "default");
   ASSERT_TRUE(config.ok()) << config.status();
@@ -690,7 +690,8 @@ TEST(ConfigTest, DefaultConfigParses) {
 
 TEST(ConfigTest, DefaultConfigEscapesThePassword) {
   for (const std::string password : {"a\"b\\c//d", "// \"}", "tab\there", "\xc3\xa9t\xc3\xa9"}) {
-    const absl::StatusOr<Config> config = ParseConfig(DefaultConfigJson(password), "default");
+    const absl::StatusOr<Config> config =
+        ParseConfig(DefaultConfigJson(password, "demo-token-2"), "default");
     ASSERT_TRUE(config.ok()) << password << ": " << config.status();
     EXPECT_EQ(config->accounts.at(0).credential_lists.at(0).credentials.at(0).password, password);
   }
@@ -712,7 +713,7 @@ class LoadConfigTest : public testing::Test {
 
 TEST_F(LoadConfigTest, ReadsAFile) {
   const std::string path = dir_ + "/sipfront.json";
-  std::ofstream(path) << DefaultConfigJson("file-password-1");
+  std::ofstream(path) << DefaultConfigJson("File-password-1", "demo-token-3");
   const absl::StatusOr<Config> config = LoadConfig(path);
   ASSERT_TRUE(config.ok()) << config.status();
   EXPECT_EQ(config->accounts.at(0).credential_lists.at(0).credentials.at(0).password,

@@ -86,13 +86,14 @@ AorKey KeyOf(uint16_t domain, std::string_view user) {
 
 // The tables of one process run.
 struct Tables {
+  DomainNames names;
   DomainTable domains;
   std::vector<std::unique_ptr<BindingTable>> shards;
 
   explicit Tables(uint32_t n, const std::vector<std::string>& names = TwoDomains(),
                   const TableOptions& o = Small()) {
     for (const std::string& name : names) {
-      domains.Add(name, true);
+      domains.Add(this->names, name, true);
     }
     for (uint32_t i = 0; i < n; ++i) {
       shards.push_back(std::make_unique<BindingTable>(o));
@@ -142,7 +143,7 @@ State Dump(const Tables& t, uint64_t wall, uint32_t mono) {
   for (uint32_t i = 0; i < t.shards.size(); ++i) {
     t.shards[i]->ForEachAor(
         [&](const BindingTable::AorView& v) {
-          const std::string& domain = t.domains.Get(v.domain).name;
+          const std::string domain(t.names.Name(v.domain));
           EXPECT_EQ(static_cast<uint32_t>(KeyOf(v.domain, v.user).hash) & t.Mask(), i)
               << v.user << "@" << domain << " is in the wrong shard";
           auto& aor = s[std::string(v.user) + "@" + domain];
@@ -311,7 +312,7 @@ class Node {
         const uint32_t aor = table.AorOfBinding(b);
         BindingCopy copy;
         table.Copy(b, copy);
-        Journal(w, JournalRecord{JournalOp::kExpire, t_.domains.Get(table.DomainOf(aor)).name,
+        Journal(w, JournalRecord{JournalOp::kExpire, t_.names.Name(table.DomainOf(aor)),
                                  table.User(aor), copy.contact_view(), copy.instance_view(),
                                  copy.reg_id, kNoQ, 0, 0, 0, 0, net::Endpoint{}, Transport::kUdp});
       });
@@ -329,8 +330,7 @@ class Node {
   void WriteSnapshot(uint32_t from, uint32_t to) {
     for (uint32_t s = from; s < to; ++s) {
       uint64_t n = 0;
-      const absl::Status st =
-          WriteShardSnapshot(dir_, s, *t_.shards[s], t_.domains, wall_, mono_, n);
+      const absl::Status st = WriteShardSnapshot(dir_, s, *t_.shards[s], t_.names, wall_, mono_, n);
       ASSERT_TRUE(st.ok()) << st;
       snapshot_bindings_ += n;
     }
@@ -1169,7 +1169,7 @@ TEST(PersistenceTest, NextEpochFollowsEverythingOnDisk) {
       Tables a(1);
       uint64_t written = 0;
       ASSERT_TRUE(
-          WriteShardSnapshot(dir.Path(), 0, *a.shards[0], a.domains, kWall0, kMono0, written).ok());
+          WriteShardSnapshot(dir.Path(), 0, *a.shards[0], a.names, kWall0, kMono0, written).ok());
       ASSERT_TRUE(CommitSnapshot(dir.Path(), 1, c.manifest_epoch, 0).ok());
     }
     Tables b(2);

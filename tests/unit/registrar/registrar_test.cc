@@ -81,14 +81,16 @@ struct Resp {
 class RegistrarTest : public ::testing::Test {
  protected:
   RegistrarTest() : nonces_(std::span<const uint8_t, 32>(kSecret), 300) {
-    domains_.Add("example.com", true);
-    domains_.Add("closed.example.com", false);
-    credentials_.Add("example.com", "alice", "Alice-Secret-1");
-    credentials_.Add("example.com", "bob", "Bob-Secret-22");
-    credentials_.Add("closed.example.com", "alice", "Alice-Secret-1");
+    auto p = std::make_unique<Provisioned>();
+    p->domains.Add(names_, "example.com", true);
+    p->domains.Add(names_, "closed.example.com", false);
+    p->credentials.Add("example.com", "alice", "Alice-Secret-1");
+    p->credentials.Add("example.com", "bob", "Bob-Secret-22");
+    p->credentials.Add("closed.example.com", "alice", "Alice-Secret-1");
+    cell_ = std::make_unique<ProvisionedCell>(std::move(p), 1);
     ctx_.hash_key = HashKey{11, 22};
-    ctx_.domains = &domains_;
-    ctx_.credentials = &credentials_;
+    ctx_.provisioned = cell_.get();
+    ctx_.names = &names_;
     ctx_.nonces = &nonces_;
     ctx_.shard_mask = 0;
     Rebuild();
@@ -194,8 +196,8 @@ class RegistrarTest : public ::testing::Test {
     return table_->Lookup(key, copies, 16);
   }
 
-  DomainTable domains_;
-  auth::CredentialStore credentials_;
+  DomainNames names_;
+  std::unique_ptr<ProvisionedCell> cell_;
   auth::NonceCodec nonces_;
   RegistrarContext ctx_;
   std::unique_ptr<BindingTable> table_;

@@ -51,13 +51,16 @@ std::string Request(const std::string& user, int device, uint32_t cseq,
 
 TEST(RegistrarZeroAllocTest, TheRegisterPathAllocatesNothing) {
   // ---- set-up: allocations allowed ----
-  DomainTable domains;
-  domains.Add("example.com", true);
-  auth::CredentialStore credentials;
+  DomainNames names;
+  auto prov = std::make_unique<Provisioned>();
+  prov->domains.Add(names, "example.com", true);
+  auth::CredentialStore& credentials = prov->credentials;
   auth::NonceCodec nonces(std::span<const uint8_t, 32>(kSecret), 300);
+  // Users are added below, before any REGISTER: the snapshot is still private to this test.
+  ProvisionedCell cell(std::move(prov), 1);
   RegistrarContext ctx;
-  ctx.domains = &domains;
-  ctx.credentials = &credentials;
+  ctx.provisioned = &cell;
+  ctx.names = &names;
   ctx.nonces = &nonces;
   ctx.policy.max_contacts = 3;
   ctx.policy.max_contacts_policy = MaxContactsPolicy::kReplaceOldest;

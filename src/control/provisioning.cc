@@ -1,0 +1,294 @@
+#include "sipfront/control/provisioning.h"
+
+#include <algorithm>
+#include <chrono>
+#include <iostream>
+
+#include "sipfront/base/clock.h"
+
+namespace sipfront::control {
+namespace {
+
+bool ParseHa1(std::string_view hex, std::size_t len, auth::HexDigest& out) {
+  if (hex.size() != len) {
+    return false;
+  }
+  for (std::size_t i = 0; i < len; ++i) {
+    const char c = hex[i];
+    if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F'))) {
+      return false;
+    }
+    out.hex[i] = c;
+  }
+  out.len = static_cast<uint8_t>(len);
+  return true;
+}
+
+// One NetworkSet per mapped ACL union; returns its index (or kNoAcl when nothing is mapped).
+int32_t AddAcl(bool mapped, const std::vector<RuntimeNetwork>& networks,
+               registrar::Provisioned& p) {
+  if (!mapped) {
+    return registrar::kNoAcl;
+  }
+  registrar::NetworkSet set;
+  for (const RuntimeNetwork& n : networks) {
+    // The store validated and normalised these; a row that still does not parse admits
+    // nothing (an ACL fails closed).
+    (void)set.Add(n.ip_address, n.cidr_prefix_length);
+  }
+  set.Seal();
+  p.acls.push_back(std::move(set));
+  return static_cast<int32_t>(p.acls.size() - 1);
+}
+
+const char* TransportName(registrar::Transport t) {
+  switch (t) {
+    case registrar::Transport::kUdp:
+      return "udp";
+    case registrar::Transport::kTcp:
+      return "tcp";
+    case registrar::Transport::kTls:
+      return "tls";
+    case registrar::Transport::kSctp:
+      return "sctp";
+    case registrar::Transport::kWs:
+      return "ws";
+    case registrar::Transport::kWss:
+      return "wss";
+  }
+  return "?";
+}
+
+}  // namespace
+
+std::unique_ptr<registrar::Provisioned> BuildProvisioned(const Runtime& runtime,
+                                                         registrar::DomainNames& names) {
+  auto p = std::make_unique<registrar::Provisioned>();
+  p->revision = runtime.revision;
+  for (const RuntimeDomain& rd : runtime.domains) {
+    const uint16_t id = p->domains.Add(names, rd.domain.domain_name, rd.domain.sip_registration);
+    registrar::DomainInfo* d = p->domains.Mutable(id);
+    d->registration_acl = AddAcl(rd.registration_acl, rd.registration_networks, *p);
+    d->calls_acl = AddAcl(rd.calls_acl, rd.calls_networks, *p);
+    for (const RuntimeCredential& c : rd.registration_credentials) {
+      auth::CredentialEntry e{};
+      if (ParseHa1(c.ha1_md5, 32, e.ha1_md5) && ParseHa1(c.ha1_sha256, 64, e.ha1_sha256)) {
+        (void)p->credentials.AddHa1(d->name, c.username, e);
+      }
+    }
+  }
+  return p;
+}
+
+// ---- ProvisioningLoader ----
+
+ProvisioningLoader::ProvisioningLoader(std::unique_ptr<Store> store,
+                                       registrar::ProvisionedCell& cell,
+                                       registrar::DomainNames& names, uint32_t poll_ms)
+    : store_(std::move(store)), cell_(cell), names_(names), poll_ms_(poll_ms) {}
+
+ProvisioningLoader::~ProvisioningLoader() { Stop(); }
+
+void ProvisioningLoader::Start() {
+  counters_.revision.store(cell_.Load()->revision, std::memory_order_relaxed);
+  thread_ = std::thread([this] { Run(); });
+}
+
+void ProvisioningLoader::Stop() {
+  {
+    const std::lock_guard<std::mutex> lock(mu_);
+    stop_ = true;
+  }
+  cv_.notify_all();
+  if (thread_.joinable()) {
+    thread_.join();
+  }
+}
+
+void ProvisioningLoader::Notify() {
+  {
+    const std::lock_guard<std::mutex> lock(mu_);
+    notified_ = true;
+  }
+  cv_.notify_all();
+}
+
+void ProvisioningLoader::Run() {
+  std::string last_error;
+  uint64_t revision = counters_.revision.load(std::memory_order_relaxed);
+  auto next_poll = std::chrono::steady_clock::now();
+  for (;;) {
+    bool notified = false;
+    {
+      std::unique_lock<std::mutex> lock(mu_);
+      // While old snapshots wait for the workers, look again soon; else wait for a change.
+      const auto wake =
+          std::min(next_poll, std::chrono::steady_clock::now() +
+                                  std::chrono::milliseconds(cell_.Reclaim() != 0 ? 50 : poll_ms_));
+      cv_.wait_until(lock, wake, [&] { return stop_ || notified_; });
+      if (stop_) {
+        break;
+      }
+      notified = notified_;
+      notified_ = false;
+    }
+    const auto now = std::chrono::steady_clock::now();
+    if (!notified && now < next_poll) {
+      continue;  // woken to reclaim only
+    }
+    if (now >= next_poll) {
+      next_poll = now + std::chrono::milliseconds(poll_ms_);
+    }
+    absl::Status status;
+    if (!notified) {
+      absl::StatusOr<uint64_t> r = store_->Revision();
+      if (r.ok() && *r == revision) {
+        continue;
+      }
+      status = r.status();
+    }
+    if (status.ok()) {
+      absl::StatusOr<Runtime> rt = store_->LoadRuntime();
+      if (rt.ok()) {
+        revision = rt->revision;
+        cell_.Publish(BuildProvisioned(*rt, names_));
+        counters_.reloads.fetch_add(1, std::memory_order_relaxed);
+        counters_.revision.store(revision, std::memory_order_relaxed);
+        last_error.clear();
+        continue;
+      }
+      status = rt.status();
+    }
+    counters_.errors.fetch_add(1, std::memory_order_relaxed);
+    if (std::string(status.message()) != last_error) {
+      last_error = std::string(status.message());
+      std::cerr << "sipfront: provisioning: cannot load from the store (" << last_error
+                << "); the workers keep the last loaded domains and credentials\n";
+    }
+  }
+  cell_.Reclaim();
+}
+
+// ---- TableRegistrations ----
+
+TableRegistrations::TableRegistrations(std::vector<const registrar::BindingTable*> tables,
+                                       HashKey key, const registrar::DomainNames& names)
+    : tables_(std::move(tables)), key_(key), names_(names) {}
+
+bool TableRegistrations::Lookup(std::string_view domain_name, std::string_view user,
+                                std::vector<LiveBinding>& out) {
+  out.clear();
+  const int32_t id = names_.Find(domain_name);
+  if (id < 0) {
+    return false;
+  }
+  if (user.empty() || user.size() > registrar::kMaxUserLength) {
+    return true;  // no such AOR can be bound
+  }
+  const registrar::AorKey key = registrar::MakeAorKey(static_cast<uint16_t>(id), user, key_);
+  const registrar::BindingTable& table =
+      *tables_[static_cast<uint32_t>(key.hash) & (tables_.size() - 1)];
+  // An AOR holds at most max_contacts_per_aor (<= 1000) bindings.
+  std::vector<registrar::BindingCopy>& copies = scratch_;
+  copies.resize(1000);
+  const uint32_t n = table.Lookup(key, copies.data(), static_cast<uint32_t>(copies.size()));
+  const uint32_t mono = MonoSeconds();
+  const uint64_t wall = WallSeconds();
+  for (uint32_t i = 0; i < n; ++i) {
+    const registrar::BindingCopy& c = copies[i];
+    if (c.expires_at <= mono) {
+      continue;  // expired, not yet reaped
+    }
+    LiveBinding b;
+    b.contact = std::string(c.contact_view());
+    b.expires = c.expires_at - mono;
+    char ep[net::kMaxEndpointString];
+    b.source = std::string(ep, net::FormatEndpoint(c.source, ep));
+    b.transport = TransportName(c.transport);
+    b.instance = std::string(c.instance_view());
+    b.q = c.q == registrar::kNoQ ? -1 : c.q;
+    b.date_updated = static_cast<int64_t>(wall) - static_cast<int64_t>(mono - c.updated_at);
+    out.push_back(std::move(b));
+  }
+  return true;
+}
+
+// ---- SeedStore ----
+
+absl::StatusOr<SeedReport> SeedStore(Store& store, const std::vector<SeedAccount>& accounts) {
+  SeedReport report;
+  absl::StatusOr<uint64_t> revision = store.Revision();
+  if (!revision.ok()) {
+    return revision.status();
+  }
+  const bool fresh = *revision == 0;
+  for (const SeedAccount& a : accounts) {
+    Account account;
+    absl::StatusOr<Account> existing = store.GetAccount(a.sid);
+    if (existing.ok()) {
+      account = *existing;
+    } else if (existing.status().code() != absl::StatusCode::kNotFound) {
+      return existing.status();
+    }
+    account.sid = a.sid;
+    const std::string token = a.auth_token.empty() ? std::string() : HashAuthToken(a.auth_token);
+    if (existing.ok() && (a.auth_token.empty() || token == account.auth_token_sha256)) {
+      continue;
+    }
+    if (!a.auth_token.empty()) {
+      account.auth_token_sha256 = token;
+    }
+    SIPFRONT_RETURN_IF_ERROR(store.PutAccount(account));
+    ++report.accounts_updated;
+  }
+  if (!fresh) {
+    return report;
+  }
+  auto where = [](std::string_view what, const absl::Status& s) {
+    return absl::Status(s.code(), std::string(what) + ": " + std::string(s.message()));
+  };
+  for (const SeedAccount& a : accounts) {
+    // Domains first: a credential's HA1s are computed for the domains its account has.
+    for (const SeedDomain& d : a.domains) {
+      Domain dom;
+      dom.sid = d.sid;
+      dom.account_sid = a.sid;
+      dom.domain_name = d.domain_name;
+      dom.sip_registration = d.sip_registration;
+      absl::StatusOr<Domain> r = store.CreateDomain(dom);
+      if (!r.ok()) {
+        return where("domain " + d.domain_name, r.status());
+      }
+    }
+    for (const SeedCredentialList& l : a.credential_lists) {
+      CredentialList list;
+      list.sid = l.sid;
+      list.account_sid = a.sid;
+      list.friendly_name = l.friendly_name;
+      absl::StatusOr<CredentialList> r = store.CreateCredentialList(list);
+      if (!r.ok()) {
+        return where("credential list " + l.sid, r.status());
+      }
+      for (const SeedCredential& c : l.credentials) {
+        absl::StatusOr<Credential> cr =
+            store.CreateCredential(a.sid, l.sid, c.username, c.password);
+        if (!cr.ok()) {
+          return where("credential " + c.username + " of " + l.sid, cr.status());
+        }
+      }
+    }
+    for (const SeedDomain& d : a.domains) {
+      for (const std::string& list : d.registration_credential_lists) {
+        absl::StatusOr<Mapping> m =
+            store.CreateMapping(MappingKind::kRegistrationsCredentialList, a.sid, d.sid, list);
+        if (!m.ok()) {
+          return where("mapping of " + list + " to " + d.domain_name, m.status());
+        }
+      }
+    }
+  }
+  report.seeded = true;
+  return report;
+}
+
+}  // namespace sipfront::control
