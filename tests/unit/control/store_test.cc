@@ -78,23 +78,28 @@ class PgServer {
   [[nodiscard]] bool ok() const { return pid_ > 0; }
   [[nodiscard]] const std::string& reason() const { return reason_; }
 
-  // A fresh database for one test; returns its libpq conninfo (empty on failure).
+  // An empty database for one test; returns its libpq conninfo (empty on failure). One
+  // database serves every test: dropping the public schema is much faster than CREATE
+  // DATABASE.
   std::string NewDatabase() {
-    const std::string name = "sipfront_t" + std::to_string(++databases_);
-    PGconn* c = PQconnectdb(Conninfo("postgres").c_str());
+    const char* name = "sipfront_test";
+    PGconn* c = PQconnectdb(Conninfo(created_ ? name : "postgres").c_str());
     if (PQstatus(c) != CONNECTION_OK) {
       reason_ = PQerrorMessage(c);
       PQfinish(c);
       return "";
     }
-    PGresult* r = PQexec(c, ("CREATE DATABASE " + name).c_str());
-    const bool created = PQresultStatus(r) == PGRES_COMMAND_OK;
-    if (!created) {
+    const std::string sql = created_ ? "DROP SCHEMA public CASCADE; CREATE SCHEMA public"
+                                     : std::string("CREATE DATABASE ") + name;
+    PGresult* r = PQexec(c, sql.c_str());
+    const bool ok = PQresultStatus(r) == PGRES_COMMAND_OK;
+    if (!ok) {
       reason_ = PQresultErrorMessage(r);
     }
     PQclear(r);
     PQfinish(c);
-    return created ? Conninfo(name) : "";
+    created_ = created_ || ok;
+    return ok ? Conninfo(name) : "";
   }
 
  private:
@@ -250,7 +255,7 @@ class PgServer {
   std::string reason_;
   pid_t pid_ = -1;
   int port_ = 0;
-  int databases_ = 0;
+  bool created_ = false;
 };
 
 class PgEnvironment : public ::testing::Environment {
