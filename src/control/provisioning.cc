@@ -237,6 +237,10 @@ absl::StatusOr<SeedReport> SeedStore(Store& store, const std::vector<SeedAccount
     }
     if (!a.auth_token.empty()) {
       account.auth_token_sha256 = token;
+    } else {
+      // No token in the configuration: the hash of a random one nobody knows, so the account
+      // exists (its domains may be provisioned) but has no API access until one is set.
+      account.auth_token_sha256 = HashAuthToken(NewSid(Kind::kAccount));
     }
     SIPFRONT_RETURN_IF_ERROR(store.PutAccount(account));
     ++report.accounts_updated;

@@ -1301,9 +1301,10 @@ std::string DefaultConfigJson(std::string_view password, std::string_view auth_t
   // binding that leaves max_missed (1..255) pings in a row unanswered is removed (0: never).
   "nat": { "keepalive": "options", "keepalive_interval_s": 30, "max_missed": 0 },
 
-  // Optional. The REST provisioning API (docs/api.md): "HOST:PORT" or "off". Left at its
-  // default, a busy port only turns the API off (with a warning); set here, it is fatal.
-  "api": { "listen": "127.0.0.1:8080" },
+  // Optional. The REST provisioning API (docs/api.md): "HOST:PORT" or "off". Left out, it is
+  // 127.0.0.1:8080 and a busy port only turns the API off (with a warning); set, a busy port
+  // stops the start.
+  // "api": { "listen": "127.0.0.1:8080" },
 
   // Optional. Bindings survive restarts: every change is journaled under data_dir before its
   // 200 OK goes out (a crash of the process loses nothing acknowledged; a power loss at most

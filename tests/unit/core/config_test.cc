@@ -717,7 +717,7 @@ TEST_F(LoadConfigTest, ReadsAFile) {
   const absl::StatusOr<Config> config = LoadConfig(path);
   ASSERT_TRUE(config.ok()) << config.status();
   EXPECT_EQ(config->accounts.at(0).credential_lists.at(0).credentials.at(0).password,
-            "file-password-1");
+            "File-password-1");
 }
 
 TEST_F(LoadConfigTest, NamesTheFileInParseErrors) {
