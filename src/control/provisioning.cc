@@ -206,6 +206,7 @@ bool TableRegistrations::Lookup(std::string_view domain_name, std::string_view u
     b.source = std::string(ep, net::FormatEndpoint(c.source, ep));
     b.transport = TransportName(c.transport);
     b.instance = std::string(c.instance_view());
+    b.user_agent = std::string(c.user_agent_view());
     b.q = c.q == registrar::kNoQ ? -1 : c.q;
     b.date_updated = static_cast<int64_t>(wall) - static_cast<int64_t>(mono - c.updated_at);
     out.push_back(std::move(b));

@@ -44,6 +44,7 @@ struct BindingTable::Binding {
   uint8_t reg_id;            // 0: none; kRegIdInExt: in the extension record
   uint8_t keepalive_misses;  // NAT keepalives unanswered since the last refresh (not journaled)
   uint8_t pad;
+  uint16_t user_agent;  // interned User-Agent id (0: none; not journaled)
 };
 
 namespace {
@@ -253,6 +254,8 @@ BindingTable::BindingTable(const TableOptions& options) : options_(options) {
   wheel_mask_ = wheel - 1;
   wheel_ = MapArray<uint32_t>(wheel);  // 0: empty slot; else binding + 1
   wheel_now_ = 0;
+  user_agents_ = MapArray<UserAgent>(kMaxUserAgents);
+  user_agent_index_ = MapArray<uint16_t>(2 * (kMaxUserAgents + 1));
 }
 
 BindingTable::~BindingTable() {
@@ -261,6 +264,8 @@ BindingTable::~BindingTable() {
   UnmapArray(bindings_, options_.binding_capacity);
   UnmapArray(arena_, static_cast<std::size_t>(arena_units_) * kUnit);
   UnmapArray(wheel_, wheel_mask_ + 1);
+  UnmapArray(user_agents_, kMaxUserAgents);
+  UnmapArray(user_agent_index_, 2 * (kMaxUserAgents + 1));
 }
 
 TableOptions SizeForShare(uint64_t max_bindings, uint32_t shards, uint32_t max_expires) {
@@ -288,7 +293,47 @@ std::size_t BindingTable::MemoryBytes() const {
          static_cast<std::size_t>(options_.aor_capacity) * sizeof(Aor) +
          static_cast<std::size_t>(options_.binding_capacity) * sizeof(Binding) +
          static_cast<std::size_t>(arena_units_) * kUnit +
-         (static_cast<std::size_t>(wheel_mask_) + 1) * sizeof(uint32_t);
+         (static_cast<std::size_t>(wheel_mask_) + 1) * sizeof(uint32_t) +
+         kMaxUserAgents * sizeof(UserAgent) + 2 * (kMaxUserAgents + 1) * sizeof(uint16_t);
+}
+
+uint16_t BindingTable::InternUserAgent(std::string_view ua) {
+  if (ua.empty()) {
+    return 0;
+  }
+  if (ua.size() > kMaxUserAgentLength) {
+    ua = ua.substr(0, kMaxUserAgentLength);
+  }
+  // FNV-1a: a User-Agent is short and seen once per REGISTER on the writer only.
+  uint64_t h = 14695981039346656037ull;
+  for (const char c : ua) {
+    h = (h ^ static_cast<uint8_t>(c)) * 1099511628211ull;
+  }
+  const uint32_t slots = 2 * (kMaxUserAgents + 1);
+  uint32_t s = static_cast<uint32_t>(h % slots);
+  for (;; s = s + 1 == slots ? 0 : s + 1) {
+    const uint16_t id = user_agent_index_[s];
+    if (id == 0) {
+      break;
+    }
+    const UserAgent& e = user_agents_[id - 1];
+    if (e.hash == h && e.len == ua.size() && std::memcmp(e.text, ua.data(), ua.size()) == 0) {
+      return id;
+    }
+  }
+  const uint32_t n = user_agent_count_.load(std::memory_order_relaxed);
+  if (n >= kMaxUserAgents) {
+    ++counters_.user_agents_full;
+    return 0;
+  }
+  UserAgent& e = user_agents_[n];
+  e.hash = h;
+  e.len = static_cast<uint8_t>(ua.size());
+  std::memcpy(e.text, ua.data(), ua.size());
+  user_agent_index_[s] = static_cast<uint16_t>(n + 1);
+  // Readers look at entries below the count only: the entry is complete before it is counted.
+  user_agent_count_.store(n + 1, std::memory_order_release);
+  return static_cast<uint16_t>(n + 1);
 }
 
 // ---- index ----
@@ -548,6 +593,7 @@ bool BindingTable::Encode(uint32_t b, const BindingData& d, uint32_t aor) {
                                  (d.instance.empty() ? 0 : kHasInstance) |
                                  (SameAsSource(d.contact_uri, d.source) ? 0 : kBehindNat));
   x.keepalive_misses = 0;  // keepalive misses: a refresh proves the device is there
+  x.user_agent = InternUserAgent(d.user_agent);
   x.contact_ip4 = ip;
   x.contact_port = port;
   x.contact_transport = transport;
@@ -808,6 +854,13 @@ void BindingTable::Decode(uint32_t b, BindingCopy& out) const {
   out.cseq = x.cseq;
   out.call_id_hash = x.call_id_hash;
   out.transport = static_cast<Transport>(x.source_transport);
+  out.user_agent_len = 0;
+  if (x.user_agent != 0 && x.user_agent <= user_agent_count_.load(std::memory_order_acquire)) {
+    const UserAgent& e = user_agents_[x.user_agent - 1];
+    const std::size_t n = e.len < kMaxUserAgentLength ? e.len : kMaxUserAgentLength;
+    std::memcpy(out.user_agent, e.text, n);
+    out.user_agent_len = static_cast<uint8_t>(n);
+  }
 }
 
 void BindingTable::Copy(uint32_t b, BindingCopy& out) const { Decode(b, out); }

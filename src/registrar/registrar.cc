@@ -478,6 +478,8 @@ std::size_t Registrar::Apply(BindingTable& table, const sip::Message& req,
   const uint64_t fingerprint = m.Fingerprint(req, reg);
   const uint64_t call_id = Hash64(req.call_id, m.ctx.hash_key);
   const uint32_t cseq = req.cseq.seq;
+  const sip::Header* ua_header = req.Find(sip::HeaderId::kUserAgent);
+  const std::string_view user_agent = ua_header == nullptr ? std::string_view() : ua_header->value;
 
   // A retransmission of the request last applied: the same answer, no second change.
   if (aor != kNil && table.LastRequest(aor) == fingerprint) {
@@ -530,6 +532,7 @@ std::size_t Registrar::Apply(BindingTable& table, const sip::Message& req,
     p.data = BindingData{c.addr.uri.raw, &c.addr.uri,  c.instance, ParseRegId(c.reg_id),
                          ParseQ(c.q),    mono_now + e, cseq,       call_id,
                          peer,           transport};
+    p.data.user_agent = user_agent;
     if (aor != kNil) {
       for (uint32_t b = table.First(aor); b != kNil; b = table.Next(b)) {
         if (table.Matches(b, c.addr.uri, p.data.instance, p.data.reg_id)) {

@@ -53,6 +53,7 @@ OTHER_ACCOUNT = "AC" + "b2" * 16
 OTHER_TOKEN = "prov-test-token-2"
 SEED_LIST = "CL" + "c3" * 16
 SEED_USER, SEED_PASSWORD = "seeduser", "Seed-Passw0rd-1"
+USER_AGENT = "prov-test/1.0 (sipfront tests)"
 
 results = []
 
@@ -201,7 +202,8 @@ class SipClient:
     def register(self, user, password, domain=DOMAIN, expires=600, reuse_nonce=False):
         """Status of a REGISTER, answering one challenge (or reusing the last nonce)."""
         aor = f"sip:{user}@{domain}"
-        contact = [f"Contact: <sip:{user}@{self.src[0]}:{self.src[1]}>", f"Expires: {expires}"]
+        contact = [f"Contact: <sip:{user}@{self.src[0]}:{self.src[1]}>", f"Expires: {expires}",
+                   f"User-Agent: {USER_AGENT}"]
         if not (reuse_nonce and self.nonce):
             r = self._send("REGISTER", f"sip:{domain}", aor, contact)
             if self.status(r) != 401:
@@ -312,7 +314,9 @@ def sqlite_cases(exe, scenarios, sipp, tmp):
               all(r.get("transport") == "udp" and r.get("source", "").startswith("127.0.0.1:")
                   and 0 < r.get("expires", 0) <= 3600 and "alice@" in r.get("contact", "")
                   for r in regs))
-        report("Registrations lists the live bindings", ok, f"{status} {doc}")
+        ua_ok = any(r.get("user_agent") == USER_AGENT for r in regs)
+        report("Registrations lists the live bindings (contact, expires, source, transport, "
+               "user agent)", ok and ua_ok, f"{status} {doc}")
         status, doc = api(server, "GET", f"Domains/{sd}/Registrations.json",
                           query={"Aor": "nobody"})
         report("Registrations of an unbound AOR is empty",

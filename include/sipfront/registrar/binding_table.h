@@ -46,6 +46,12 @@ inline constexpr std::size_t kMaxUserLength = 64;
 inline constexpr std::size_t kMaxContactLength = 511;
 inline constexpr std::size_t kMaxInstanceLength = 255;
 inline constexpr uint16_t kNoQ = 0xffff;
+// User-Agent strings are interned per table (a deployment sees tens of phone models and
+// firmware versions): at most this many distinct ones, each cut to this many bytes. They are
+// informational (the API's Registrations), not journaled: after a restart a binding shows its
+// User-Agent again from its next refresh.
+inline constexpr uint32_t kMaxUserAgents = 1023;
+inline constexpr std::size_t kMaxUserAgentLength = 119;
 
 // The canonical address-of-record: provisioned domain id and unescaped user part
 // (RFC 3261 §10.3 step 5). `hash` is Hash64 over domain id and user under the deployment key.
@@ -84,6 +90,7 @@ struct BindingData {
   uint64_t call_id_hash;
   net::Endpoint source;  // where the REGISTER came from (received/rport)
   Transport transport;
+  std::string_view user_agent = {};  // the REGISTER's User-Agent, or ""
 };
 
 // A binding as readers see it: a self-contained copy.
@@ -100,8 +107,11 @@ struct BindingCopy {
   uint64_t call_id_hash;
   net::Endpoint source;
   Transport transport;
+  char user_agent[kMaxUserAgentLength];
+  uint8_t user_agent_len;
 
   [[nodiscard]] std::string_view contact_view() const { return {contact, contact_len}; }
+  [[nodiscard]] std::string_view user_agent_view() const { return {user_agent, user_agent_len}; }
   [[nodiscard]] std::string_view instance_view() const { return {instance, instance_len}; }
 };
 
@@ -119,10 +129,11 @@ struct TableOptions {
                                         uint32_t max_expires);
 
 struct TableCounters {
-  uint64_t aors = 0;      // live AORs
-  uint64_t bindings = 0;  // live bindings
-  uint64_t expired = 0;   // bindings removed by the wheel
-  uint64_t full = 0;      // inserts refused for lack of space
+  uint64_t aors = 0;              // live AORs
+  uint64_t bindings = 0;          // live bindings
+  uint64_t expired = 0;           // bindings removed by the wheel
+  uint64_t full = 0;              // inserts refused for lack of space
+  uint64_t user_agents_full = 0;  // User-Agents not stored: kMaxUserAgents distinct ones seen
 };
 
 class BindingTable {
@@ -248,6 +259,7 @@ class BindingTable {
   void WheelUnlink(uint32_t b);
   void FreeBindingStorage(uint32_t b);
   bool Encode(uint32_t b, const BindingData& d, uint32_t aor);
+  uint16_t InternUserAgent(std::string_view ua);
   void Decode(uint32_t b, BindingCopy& out) const;
   std::string_view UserOf(uint32_t aor) const;
   uint32_t ArenaAlloc(std::size_t bytes);
@@ -272,8 +284,17 @@ class BindingTable {
   uint32_t high_binding_ = 0;
   uint32_t arena_top_;  // bump pointer, 16-byte units
   uint32_t arena_units_;
-  uint32_t arena_free_[6] = {};        // free-list heads per size class 32..1024
-  uint32_t arena_free_count_[6] = {};  // chunks on each free list
+  uint32_t arena_free_[6] = {};
+  struct UserAgent {
+    uint64_t hash;
+    uint8_t len;
+    char text[kMaxUserAgentLength];
+  };
+  UserAgent* user_agents_;      // entry id-1 for id 1..kMaxUserAgents; never rewritten
+  uint16_t* user_agent_index_;  // open addressing over ids, 2 * (kMaxUserAgents + 1)
+  std::atomic<uint32_t> user_agent_count_{0};  // entries published (release) to readers        //
+                                               // free-list heads per size class 32..1024
+  uint32_t arena_free_count_[6] = {};          // chunks on each free list
   uint32_t* wheel_;
   uint32_t wheel_mask_;
   uint32_t wheel_now_;  // last second the wheel was advanced to

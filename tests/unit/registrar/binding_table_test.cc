@@ -115,6 +115,40 @@ TEST(BindingTableTest, StoresAndCopiesContactsInEveryForm) {
   }
 }
 
+// User-Agents are interned per table: the same string shares one entry, a long one is cut,
+// and once kMaxUserAgents distinct ones were seen new ones are left out and counted.
+TEST(BindingTableTest, InternsUserAgents) {
+  BindingTable t(Small(2048));
+  auto insert = [&](uint32_t i, const std::string& ua) {
+    const std::string user = "u" + std::to_string(i);
+    const uint32_t aor = t.CreateAor(Key(user, 1000 + i));
+    ContactSpec spec;
+    spec.uri = "sip:" + user + "@192.0.2.1:5060";
+    BindingData d = spec.Data();
+    d.user_agent = ua;
+    t.BeginWrite();
+    const uint32_t b = t.Insert(aor, d, 1);
+    t.EndWrite();
+    EXPECT_NE(b, kNil);
+    BindingCopy c;
+    t.Copy(b, c);
+    return std::string(c.user_agent_view());
+  };
+  EXPECT_EQ(insert(0, "Yealink SIP-T46U 108.86.0.20"), "Yealink SIP-T46U 108.86.0.20");
+  EXPECT_EQ(insert(1, "Yealink SIP-T46U 108.86.0.20"), "Yealink SIP-T46U 108.86.0.20");
+  EXPECT_EQ(insert(2, ""), "");
+  const std::string long_ua(300, 'x');
+  EXPECT_EQ(insert(3, long_ua), long_ua.substr(0, kMaxUserAgentLength));
+  // Two distinct ones so far; fill the table of User-Agents, then one more.
+  for (uint32_t i = 0; i + 2 < kMaxUserAgents; ++i) {
+    EXPECT_EQ(insert(10 + i, "ua-" + std::to_string(i)), "ua-" + std::to_string(i));
+  }
+  EXPECT_EQ(t.counters().user_agents_full, 0u);
+  EXPECT_EQ(insert(5000, "one too many"), "");
+  EXPECT_EQ(t.counters().user_agents_full, 1u);
+  EXPECT_EQ(insert(5001, "ua-7"), "ua-7");  // known ones still resolve
+}
+
 TEST(BindingTableTest, MatchesByUriEquivalenceOrByInstance) {
   BindingTable t(Small());
   const uint32_t aor = t.CreateAor(Key("alice", 1));
