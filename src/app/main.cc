@@ -762,8 +762,22 @@ int main(int argc, char** argv) {
     }
   }
   std::cerr << "sipfront: " << (sig == SIGINT ? "SIGINT" : "SIGTERM") << ", stopping\n";
+  const sipfront::control::ApiServer::Counters api_counters =
+      api != nullptr ? api->counters() : sipfront::control::ApiServer::Counters{};
   api.reset();  // no more writes
   loader.Stop();
+  uint64_t calls_not_allowed = 0;
+  for (uint32_t i = 0; i < group.workers(); ++i) {
+    calls_not_allowed += group.counters(i).calls_not_allowed;
+  }
+  std::cerr << "sipfront: provisioning: reloads=" << loader.counters().reloads.load()
+            << " load_errors=" << loader.counters().errors.load()
+            << " revision=" << loader.counters().revision.load()
+            << " api_requests=" << api_counters.requests
+            << " api_unauthorized=" << api_counters.unauthorized
+            << " api_client_errors=" << api_counters.client_errors
+            << " api_server_errors=" << api_counters.server_errors
+            << " calls_not_allowed=" << calls_not_allowed << "\n";
   group.Stop();
   group.Join();
   if (snapshots != nullptr) {

@@ -398,6 +398,15 @@ def sqlite_cases(exe, scenarios, sipp, tmp):
         c.close()
         rc = server.stop()
         report("clean stop", rc == 0, f"exit {rc}")
+        # The run's counters (the restarted process's): changes loaded live, the wrong-token
+        # request and the refused INVITE were counted by the first process; this one loaded at
+        # least the domain deletion.
+        lines = re.findall(r"sipfront: provisioning: (reloads=.*)", server.stderr_text())
+        counts = [dict((k, int(v)) for k, v in re.findall(r"(\w+)=(\d+)", ln)) for ln in lines]
+        ok = (len(counts) == 2 and counts[0]["reloads"] >= 5 and
+              counts[0]["api_unauthorized"] >= 1 and counts[0]["calls_not_allowed"] >= 1 and
+              counts[1]["reloads"] >= 1 and counts[0]["load_errors"] == 0)
+        report("exit counters: live reloads, 401s and refused calls counted", ok, str(counts))
     except Exception as e:  # pylint: disable=broad-except
         report("sqlite/server", False, f"{type(e).__name__}: {e}\n{server.stderr_text()}")
     finally:
