@@ -5,6 +5,7 @@
 // and writes.
 #include "sipfront/control/store.h"
 
+#include <array>
 #include <ctime>
 #include <string>
 #include <type_traits>
@@ -45,6 +46,7 @@ int64_t Int(const std::optional<std::string>& v) {
   return 0;
 }
 std::string Str(const std::optional<std::string>& v) { return v.value_or(""); }
+std::string Take(std::optional<std::string>& v) { return v.has_value() ? std::move(*v) : ""; }
 
 // Stable codes in the mappings table (independent of the enum's order).
 int MappingCode(MappingKind k) {
@@ -59,9 +61,6 @@ int MappingCode(MappingKind k) {
       return 4;
   }
   return 0;
-}
-std::string_view ListNoun(MappingKind k) {
-  return MapsIpAcl(k) ? "IP access control list" : "Credential list";
 }
 std::string_view MappingPurpose(MappingKind k) {
   return k == MappingKind::kCallsCredentialList || k == MappingKind::kCallsIpAcl ? "calls"
@@ -206,6 +205,65 @@ IpAddress ToIp(const Row& r) {
   return a;
 }
 
+// The two kinds of list, which share their columns (kListCols) and their handling.
+struct ListTable {
+  std::string_view table;
+  Kind kind;
+  std::string_view noun;      // "Credential list": messages about one list
+  std::string_view sid_noun;  // "credential list": in running text
+  std::string_view plural;    // "credential lists"
+  uint32_t per_account;
+  // The list's entries: their table, the column naming their list, how many a list may hold.
+  std::string_view entry_table;
+  std::string_view entry_list_column;
+  std::string_view entry_plural;
+  uint32_t per_list;
+  // Run (with the list's SID) before the list row itself is deleted.
+  std::array<std::string_view, 2> delete_entries;
+};
+constexpr ListTable kCredentialLists = {
+    "credential_lists",
+    Kind::kCredentialList,
+    "Credential list",
+    "credential list",
+    "credential lists",
+    kMaxCredentialListsPerAccount,
+    "credentials",
+    "credential_list_sid",
+    "credentials",
+    kMaxCredentialsPerList,
+    {"DELETE FROM credential_ha1 WHERE credential_sid IN"
+     " (SELECT sid FROM credentials WHERE credential_list_sid = ?)",
+     "DELETE FROM credentials WHERE credential_list_sid = ?"},
+};
+constexpr ListTable kIpAccessControlLists = {
+    "ip_access_control_lists",
+    Kind::kIpAccessControlList,
+    "IP access control list",
+    "IP access control list",
+    "IP access control lists",
+    kMaxIpAclsPerAccount,
+    "ip_addresses",
+    "ip_access_control_list_sid",
+    "IP addresses",
+    kMaxIpAddressesPerAcl,
+    {"DELETE FROM ip_addresses WHERE ip_access_control_list_sid = ?", ""},
+};
+template <class L>
+struct ListTableOf;
+template <>
+struct ListTableOf<CredentialList> {
+  static constexpr const ListTable& kTable = kCredentialLists;
+};
+template <>
+struct ListTableOf<IpAccessControlList> {
+  static constexpr const ListTable& kTable = kIpAccessControlLists;
+};
+// The kind of list a mapping names.
+const ListTable& MappedTable(MappingKind k) {
+  return MapsIpAcl(k) ? kIpAccessControlLists : kCredentialLists;
+}
+
 // Rolls back unless committed.
 class Txn {
  public:
@@ -324,9 +382,46 @@ class SqlStore final : public Store {
                               bool lock = false);
   absl::StatusOr<int64_t> Count(std::string_view sql, std::initializer_list<Param> params);
 
-  template <class T>
+  // One page of `sql`'s rows, each converted by `convert(row)`.
+  template <class T, class F>
   absl::StatusOr<Page<T>> ListPage(const std::string& sql, std::vector<Param> params, PageRequest p,
-                                   T (*convert)(const Row&));
+                                   F convert);
+
+  // NotFound(noun, sid) unless `sql` returns a row (locked FOR UPDATE when `lock`).
+  absl::Status RequireRow(std::string_view sql, std::initializer_list<Param> params,
+                          std::string_view noun, std::string_view sid, bool lock);
+  absl::Status RequireDomain(std::string_view account, std::string_view sid, bool lock);
+  absl::Status RequireList(const ListTable& t, std::string_view account, std::string_view sid,
+                           bool lock);
+  // Locks the account (NotFound when missing); ResourceExhausted when it already has `limit`
+  // rows in `table`.
+  absl::Status LockAccountWithRoom(std::string_view account, std::string_view table, uint32_t limit,
+                                   std::string_view plural);
+  // The same for a list and its entries.
+  absl::Status LockListWithRoom(const ListTable& t, std::string_view account, std::string_view sid);
+  absl::Status CheckDomainNameFree(const std::string& domain_name);
+  // AlreadyExists when `a`'s ACL holds its network under a SID other than `other_than`.
+  absl::Status CheckNetworkFree(const IpAddress& a, std::string_view other_than);
+  // Runs an INSERT; a duplicate primary key is "<noun> <sid> already exists".
+  absl::Status Insert(std::string_view sql, std::initializer_list<Param> params,
+                      std::string_view noun, std::string_view sid);
+  // The one row `sql` returns, converted; NotFound(noun, sid) when none.
+  template <class T>
+  absl::StatusOr<T> GetOne(std::string sql, std::initializer_list<Param> params,
+                           T (*convert)(const Row&), std::string_view noun, std::string_view sid,
+                           bool lock = false);
+
+  // Both kinds of list (ListTableOf<L>).
+  template <class L>
+  absl::StatusOr<L> CreateList(L l);
+  template <class L>
+  absl::StatusOr<L> GetList(std::string_view account, std::string_view sid, bool lock = false);
+  template <class L>
+  absl::StatusOr<Page<L>> ListLists(std::string_view account, PageRequest p);
+  template <class L>
+  absl::StatusOr<L> UpdateList(const L& in);
+  template <class L>
+  absl::Status DeleteList(std::string_view account, std::string_view sid);
 
   // The HA1 rows of credential `sid` for every domain of `account`.
   absl::Status WriteHa1s(std::string_view account, std::string_view sid, std::string_view username,
@@ -381,9 +476,90 @@ absl::StatusOr<int64_t> SqlStore::Count(std::string_view sql, std::initializer_l
   return rows->empty() ? 0 : Int((*rows)[0][0]);
 }
 
+absl::Status SqlStore::RequireRow(std::string_view sql, std::initializer_list<Param> params,
+                                  std::string_view noun, std::string_view sid, bool lock) {
+  absl::StatusOr<bool> exists = Exists(sql, params, lock);
+  if (!exists.ok()) {
+    return exists.status();
+  }
+  return *exists ? absl::OkStatus() : NotFound(noun, sid);
+}
+
+absl::Status SqlStore::RequireDomain(std::string_view account, std::string_view sid, bool lock) {
+  return RequireRow("SELECT sid FROM domains WHERE sid = ? AND account_sid = ?", {sid, account},
+                    "Domain", sid, lock);
+}
+
+absl::Status SqlStore::RequireList(const ListTable& t, std::string_view account,
+                                   std::string_view sid, bool lock) {
+  return RequireRow(Cat("SELECT sid FROM ", t.table, " WHERE sid = ? AND account_sid = ?"),
+                    {sid, account}, t.noun, sid, lock);
+}
+
+absl::Status SqlStore::LockAccountWithRoom(std::string_view account, std::string_view table,
+                                           uint32_t limit, std::string_view plural) {
+  SIPFRONT_RETURN_IF_ERROR(RequireRow("SELECT sid FROM accounts WHERE sid = ?", {account},
+                                      "Account", account, /*lock=*/true));
+  absl::StatusOr<int64_t> n =
+      Count(Cat("SELECT COUNT(*) FROM ", table, " WHERE account_sid = ?"), {account});
+  if (!n.ok()) {
+    return n.status();
+  }
+  return *n >= limit ? Exhausted("Account", account, limit, plural, "an account")
+                     : absl::OkStatus();
+}
+
+absl::Status SqlStore::LockListWithRoom(const ListTable& t, std::string_view account,
+                                        std::string_view sid) {
+  SIPFRONT_RETURN_IF_ERROR(RequireList(t, account, sid, /*lock=*/true));
+  absl::StatusOr<int64_t> n = Count(
+      Cat("SELECT COUNT(*) FROM ", t.entry_table, " WHERE ", t.entry_list_column, " = ?"), {sid});
+  if (!n.ok()) {
+    return n.status();
+  }
+  return *n >= t.per_list ? Exhausted(t.noun, sid, t.per_list, t.entry_plural, "a list")
+                          : absl::OkStatus();
+}
+
+absl::Status SqlStore::CheckDomainNameFree(const std::string& domain_name) {
+  absl::StatusOr<bool> taken =
+      Exists("SELECT sid FROM domains WHERE domain_name = ?", {domain_name});
+  if (!taken.ok()) {
+    return taken.status();
+  }
+  return *taken ? absl::AlreadyExistsError(Cat("Domain name ", domain_name, " is already in use"))
+                : absl::OkStatus();
+}
+
+absl::Status SqlStore::Insert(std::string_view sql, std::initializer_list<Param> params,
+                              std::string_view noun, std::string_view sid) {
+  absl::Status s = db_->Exec(sql, params).status();
+  if (absl::IsAlreadyExists(s)) {
+    return absl::AlreadyExistsError(Cat(noun, " ", sid, " already exists"));
+  }
+  return s;
+}
+
 template <class T>
+absl::StatusOr<T> SqlStore::GetOne(std::string sql, std::initializer_list<Param> params,
+                                   T (*convert)(const Row&), std::string_view noun,
+                                   std::string_view sid, bool lock) {
+  if (lock) {
+    sql += ForUpdate();
+  }
+  absl::StatusOr<Rows> rows = db_->Query(sql, params);
+  if (!rows.ok()) {
+    return rows.status();
+  }
+  if (rows->empty()) {
+    return NotFound(noun, sid);
+  }
+  return convert((*rows)[0]);
+}
+
+template <class T, class F>
 absl::StatusOr<Page<T>> SqlStore::ListPage(const std::string& sql, std::vector<Param> params,
-                                           PageRequest p, T (*convert)(const Row&)) {
+                                           PageRequest p, F convert) {
   SIPFRONT_RETURN_IF_ERROR(ValidatePage(p));
   params.emplace_back(static_cast<int64_t>(p.page_size) + 1);
   params.emplace_back(static_cast<int64_t>(p.page) * p.page_size);
@@ -538,57 +714,24 @@ absl::StatusOr<Domain> SqlStore::CreateDomain(Domain d) {
   }
   d.date_created = d.date_updated = Now();
   return Write([&](int64_t) -> absl::StatusOr<Domain> {
-    absl::StatusOr<bool> account =
-        Exists("SELECT sid FROM accounts WHERE sid = ?", {d.account_sid}, /*lock=*/true);
-    if (!account.ok()) {
-      return account.status();
-    }
-    if (!*account) {
-      return NotFound("Account", d.account_sid);
-    }
-    absl::StatusOr<int64_t> n =
-        Count("SELECT COUNT(*) FROM domains WHERE account_sid = ?", {d.account_sid});
-    if (!n.ok()) {
-      return n.status();
-    }
-    if (*n >= kMaxDomainsPerAccount) {
-      return Exhausted("Account", d.account_sid, kMaxDomainsPerAccount, "domains", "an account");
-    }
-    absl::StatusOr<bool> taken =
-        Exists("SELECT sid FROM domains WHERE domain_name = ?", {d.domain_name});
-    if (!taken.ok()) {
-      return taken.status();
-    }
-    if (*taken) {
-      return absl::AlreadyExistsError(Cat("Domain name ", d.domain_name, " is already in use"));
-    }
-    absl::Status s =
-        db_->Exec(Cat("INSERT INTO domains (", kDomainCols,
-                      ") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"),
-                  {d.sid, d.account_sid, d.domain_name, d.friendly_name, d.voice_url,
-                   d.voice_method, d.voice_fallback_url, d.voice_fallback_method,
-                   d.voice_status_callback_url, d.voice_status_callback_method, d.sip_registration,
-                   d.secure, d.emergency_calling_enabled, d.date_created, d.date_updated})
-            .status();
-    if (absl::IsAlreadyExists(s)) {
-      return absl::AlreadyExistsError(Cat("Domain ", d.sid, " already exists"));
-    }
-    SIPFRONT_RETURN_IF_ERROR(s);
+    SIPFRONT_RETURN_IF_ERROR(
+        LockAccountWithRoom(d.account_sid, "domains", kMaxDomainsPerAccount, "domains"));
+    SIPFRONT_RETURN_IF_ERROR(CheckDomainNameFree(d.domain_name));
+    SIPFRONT_RETURN_IF_ERROR(
+        Insert(Cat("INSERT INTO domains (", kDomainCols,
+                   ") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"),
+               {d.sid, d.account_sid, d.domain_name, d.friendly_name, d.voice_url, d.voice_method,
+                d.voice_fallback_url, d.voice_fallback_method, d.voice_status_callback_url,
+                d.voice_status_callback_method, d.sip_registration, d.secure,
+                d.emergency_calling_enabled, d.date_created, d.date_updated},
+               "Domain", d.sid));
     return d;
   });
 }
 
 absl::StatusOr<Domain> SqlStore::GetDomain(std::string_view account, std::string_view sid) {
-  absl::StatusOr<Rows> rows =
-      db_->Query(Cat("SELECT ", kDomainCols, " FROM domains WHERE sid = ? AND account_sid = ?"),
-                 {sid, account});
-  if (!rows.ok()) {
-    return rows.status();
-  }
-  if (rows->empty()) {
-    return NotFound("Domain", sid);
-  }
-  return ToDomain((*rows)[0]);
+  return GetOne(Cat("SELECT ", kDomainCols, " FROM domains WHERE sid = ? AND account_sid = ?"),
+                {sid, account}, &ToDomain, "Domain", sid);
 }
 
 absl::StatusOr<Page<Domain>> SqlStore::ListDomains(std::string_view account, PageRequest p) {
@@ -602,27 +745,16 @@ absl::StatusOr<Domain> SqlStore::UpdateDomain(const Domain& in) {
   Domain d = in;
   SIPFRONT_RETURN_IF_ERROR(ValidateDomain(d));
   return Write([&](int64_t) -> absl::StatusOr<Domain> {
-    absl::StatusOr<Rows> rows = db_->Query(
-        Cat("SELECT ", kDomainCols, " FROM domains WHERE sid = ? AND account_sid = ?", ForUpdate()),
-        {d.sid, d.account_sid});
-    if (!rows.ok()) {
-      return rows.status();
+    absl::StatusOr<Domain> old =
+        GetOne(Cat("SELECT ", kDomainCols, " FROM domains WHERE sid = ? AND account_sid = ?"),
+               {d.sid, d.account_sid}, &ToDomain, "Domain", d.sid, /*lock=*/true);
+    if (!old.ok()) {
+      return old.status();
     }
-    if (rows->empty()) {
-      return NotFound("Domain", d.sid);
+    if (old->domain_name != d.domain_name) {
+      SIPFRONT_RETURN_IF_ERROR(CheckDomainNameFree(d.domain_name));
     }
-    const Domain old = ToDomain((*rows)[0]);
-    if (old.domain_name != d.domain_name) {
-      absl::StatusOr<bool> taken =
-          Exists("SELECT sid FROM domains WHERE domain_name = ?", {d.domain_name});
-      if (!taken.ok()) {
-        return taken.status();
-      }
-      if (*taken) {
-        return absl::AlreadyExistsError(Cat("Domain name ", d.domain_name, " is already in use"));
-      }
-    }
-    d.date_created = old.date_created;
+    d.date_created = old->date_created;
     d.date_updated = Now();
     SIPFRONT_RETURN_IF_ERROR(
         db_->Exec("UPDATE domains SET domain_name = ?, friendly_name = ?, voice_url = ?,"
@@ -641,126 +773,118 @@ absl::StatusOr<Domain> SqlStore::UpdateDomain(const Domain& in) {
 
 absl::Status SqlStore::DeleteDomain(std::string_view account, std::string_view sid) {
   return Write([&](int64_t) -> absl::Status {
-    absl::StatusOr<bool> exists = Exists(
-        "SELECT sid FROM domains WHERE sid = ? AND account_sid = ?", {sid, account}, /*lock=*/true);
-    if (!exists.ok()) {
-      return exists.status();
-    }
-    if (!*exists) {
-      return NotFound("Domain", sid);
-    }
+    SIPFRONT_RETURN_IF_ERROR(RequireDomain(account, sid, /*lock=*/true));
     SIPFRONT_RETURN_IF_ERROR(
         db_->Exec("DELETE FROM mappings WHERE domain_sid = ?", {sid}).status());
     return db_->Exec("DELETE FROM domains WHERE sid = ?", {sid}).status();
   });
 }
 
-// ---- credential lists ----
+// ---- credential lists and IP access control lists ----
 
-absl::StatusOr<CredentialList> SqlStore::CreateCredentialList(CredentialList l) {
-  SIPFRONT_RETURN_IF_ERROR(CheckSidArg(l.sid, Kind::kCredentialList, "credential list"));
+template <class L>
+absl::StatusOr<L> SqlStore::CreateList(L l) {
+  const ListTable& t = ListTableOf<L>::kTable;
+  SIPFRONT_RETURN_IF_ERROR(CheckSidArg(l.sid, t.kind, t.sid_noun));
   SIPFRONT_RETURN_IF_ERROR(ValidateFriendlyName(l.friendly_name));
   if (l.sid.empty()) {
-    l.sid = NewSid(Kind::kCredentialList);
+    l.sid = NewSid(t.kind);
   }
   l.date_created = l.date_updated = Now();
-  return Write([&](int64_t) -> absl::StatusOr<CredentialList> {
-    absl::StatusOr<bool> account =
-        Exists("SELECT sid FROM accounts WHERE sid = ?", {l.account_sid}, /*lock=*/true);
-    if (!account.ok()) {
-      return account.status();
-    }
-    if (!*account) {
-      return NotFound("Account", l.account_sid);
-    }
-    absl::StatusOr<int64_t> n =
-        Count("SELECT COUNT(*) FROM credential_lists WHERE account_sid = ?", {l.account_sid});
-    if (!n.ok()) {
-      return n.status();
-    }
-    if (*n >= kMaxCredentialListsPerAccount) {
-      return Exhausted("Account", l.account_sid, kMaxCredentialListsPerAccount, "credential lists",
-                       "an account");
-    }
-    absl::Status s =
-        db_->Exec(Cat("INSERT INTO credential_lists (", kListCols, ") VALUES (?, ?, ?, ?, ?)"),
-                  {l.sid, l.account_sid, l.friendly_name, l.date_created, l.date_updated})
-            .status();
-    if (absl::IsAlreadyExists(s)) {
-      return absl::AlreadyExistsError(Cat("Credential list ", l.sid, " already exists"));
-    }
-    SIPFRONT_RETURN_IF_ERROR(s);
+  return Write([&](int64_t) -> absl::StatusOr<L> {
+    SIPFRONT_RETURN_IF_ERROR(LockAccountWithRoom(l.account_sid, t.table, t.per_account, t.plural));
+    SIPFRONT_RETURN_IF_ERROR(Insert(
+        Cat("INSERT INTO ", t.table, " (", kListCols, ") VALUES (?, ?, ?, ?, ?)"),
+        {l.sid, l.account_sid, l.friendly_name, l.date_created, l.date_updated}, t.noun, l.sid));
     return l;
   });
 }
 
-absl::StatusOr<CredentialList> SqlStore::GetCredentialList(std::string_view account,
-                                                           std::string_view sid) {
-  absl::StatusOr<Rows> rows = db_->Query(
-      Cat("SELECT ", kListCols, " FROM credential_lists WHERE sid = ? AND account_sid = ?"),
-      {sid, account});
-  if (!rows.ok()) {
-    return rows.status();
-  }
-  if (rows->empty()) {
-    return NotFound("Credential list", sid);
-  }
-  return ToList<CredentialList>((*rows)[0]);
+template <class L>
+absl::StatusOr<L> SqlStore::GetList(std::string_view account, std::string_view sid, bool lock) {
+  const ListTable& t = ListTableOf<L>::kTable;
+  return GetOne(Cat("SELECT ", kListCols, " FROM ", t.table, " WHERE sid = ? AND account_sid = ?"),
+                {sid, account}, &ToList<L>, t.noun, sid, lock);
 }
 
-absl::StatusOr<Page<CredentialList>> SqlStore::ListCredentialLists(std::string_view account,
-                                                                   PageRequest p) {
-  return ListPage<CredentialList>(
-      Cat("SELECT ", kListCols,
-          " FROM credential_lists WHERE account_sid = ? ORDER BY date_created, sid"),
-      {account}, p, &ToList<CredentialList>);
+template <class L>
+absl::StatusOr<Page<L>> SqlStore::ListLists(std::string_view account, PageRequest p) {
+  return ListPage<L>(Cat("SELECT ", kListCols, " FROM ", ListTableOf<L>::kTable.table,
+                         " WHERE account_sid = ? ORDER BY date_created, sid"),
+                     {account}, p, &ToList<L>);
 }
 
-absl::StatusOr<CredentialList> SqlStore::UpdateCredentialList(const CredentialList& in) {
-  CredentialList l = in;
+template <class L>
+absl::StatusOr<L> SqlStore::UpdateList(const L& in) {
+  L l = in;
   SIPFRONT_RETURN_IF_ERROR(ValidateFriendlyName(l.friendly_name));
-  return Write([&](int64_t) -> absl::StatusOr<CredentialList> {
-    absl::StatusOr<Rows> rows =
-        db_->Query(Cat("SELECT ", kListCols,
-                       " FROM credential_lists WHERE sid = ? AND account_sid = ?", ForUpdate()),
-                   {l.sid, l.account_sid});
-    if (!rows.ok()) {
-      return rows.status();
+  return Write([&](int64_t) -> absl::StatusOr<L> {
+    absl::StatusOr<L> old = GetList<L>(l.account_sid, l.sid, /*lock=*/true);
+    if (!old.ok()) {
+      return old.status();
     }
-    if (rows->empty()) {
-      return NotFound("Credential list", l.sid);
-    }
-    l.date_created = Int((*rows)[0][3]);
+    l.date_created = old->date_created;
     l.date_updated = Now();
     SIPFRONT_RETURN_IF_ERROR(
-        db_->Exec("UPDATE credential_lists SET friendly_name = ?, date_updated = ? WHERE sid = ?",
+        db_->Exec(Cat("UPDATE ", ListTableOf<L>::kTable.table,
+                      " SET friendly_name = ?, date_updated = ? WHERE sid = ?"),
                   {l.friendly_name, l.date_updated, l.sid})
             .status());
     return l;
   });
 }
 
-absl::Status SqlStore::DeleteCredentialList(std::string_view account, std::string_view sid) {
+// Also removes the list's entries (with what hangs off them) and the mappings that name it.
+template <class L>
+absl::Status SqlStore::DeleteList(std::string_view account, std::string_view sid) {
+  const ListTable& t = ListTableOf<L>::kTable;
   return Write([&](int64_t) -> absl::Status {
-    absl::StatusOr<bool> exists =
-        Exists("SELECT sid FROM credential_lists WHERE sid = ? AND account_sid = ?", {sid, account},
-               /*lock=*/true);
-    if (!exists.ok()) {
-      return exists.status();
-    }
-    if (!*exists) {
-      return NotFound("Credential list", sid);
-    }
+    SIPFRONT_RETURN_IF_ERROR(RequireList(t, account, sid, /*lock=*/true));
     SIPFRONT_RETURN_IF_ERROR(db_->Exec("DELETE FROM mappings WHERE list_sid = ?", {sid}).status());
-    SIPFRONT_RETURN_IF_ERROR(
-        db_->Exec("DELETE FROM credential_ha1 WHERE credential_sid IN"
-                  " (SELECT sid FROM credentials WHERE credential_list_sid = ?)",
-                  {sid})
-            .status());
-    SIPFRONT_RETURN_IF_ERROR(
-        db_->Exec("DELETE FROM credentials WHERE credential_list_sid = ?", {sid}).status());
-    return db_->Exec("DELETE FROM credential_lists WHERE sid = ?", {sid}).status();
+    for (std::string_view statement : t.delete_entries) {
+      if (!statement.empty()) {
+        SIPFRONT_RETURN_IF_ERROR(db_->Exec(statement, {sid}).status());
+      }
+    }
+    return db_->Exec(Cat("DELETE FROM ", t.table, " WHERE sid = ?"), {sid}).status();
   });
+}
+
+absl::StatusOr<CredentialList> SqlStore::CreateCredentialList(CredentialList l) {
+  return CreateList(std::move(l));
+}
+absl::StatusOr<CredentialList> SqlStore::GetCredentialList(std::string_view account,
+                                                           std::string_view sid) {
+  return GetList<CredentialList>(account, sid);
+}
+absl::StatusOr<Page<CredentialList>> SqlStore::ListCredentialLists(std::string_view account,
+                                                                   PageRequest p) {
+  return ListLists<CredentialList>(account, p);
+}
+absl::StatusOr<CredentialList> SqlStore::UpdateCredentialList(const CredentialList& l) {
+  return UpdateList(l);
+}
+absl::Status SqlStore::DeleteCredentialList(std::string_view account, std::string_view sid) {
+  return DeleteList<CredentialList>(account, sid);
+}
+
+absl::StatusOr<IpAccessControlList> SqlStore::CreateIpAccessControlList(IpAccessControlList l) {
+  return CreateList(std::move(l));
+}
+absl::StatusOr<IpAccessControlList> SqlStore::GetIpAccessControlList(std::string_view account,
+                                                                     std::string_view sid) {
+  return GetList<IpAccessControlList>(account, sid);
+}
+absl::StatusOr<Page<IpAccessControlList>> SqlStore::ListIpAccessControlLists(
+    std::string_view account, PageRequest p) {
+  return ListLists<IpAccessControlList>(account, p);
+}
+absl::StatusOr<IpAccessControlList> SqlStore::UpdateIpAccessControlList(
+    const IpAccessControlList& l) {
+  return UpdateList(l);
+}
+absl::Status SqlStore::DeleteIpAccessControlList(std::string_view account, std::string_view sid) {
+  return DeleteList<IpAccessControlList>(account, sid);
 }
 
 // ---- credentials ----
@@ -803,24 +927,7 @@ absl::StatusOr<Credential> SqlStore::CreateCredential(std::string_view account,
   c.username = std::string(username);
   c.date_created = c.date_updated = Now();
   return Write([&](int64_t) -> absl::StatusOr<Credential> {
-    absl::StatusOr<bool> list =
-        Exists("SELECT sid FROM credential_lists WHERE sid = ? AND account_sid = ?",
-               {list_sid, account}, /*lock=*/true);
-    if (!list.ok()) {
-      return list.status();
-    }
-    if (!*list) {
-      return NotFound("Credential list", list_sid);
-    }
-    absl::StatusOr<int64_t> n =
-        Count("SELECT COUNT(*) FROM credentials WHERE credential_list_sid = ?", {list_sid});
-    if (!n.ok()) {
-      return n.status();
-    }
-    if (*n >= kMaxCredentialsPerList) {
-      return Exhausted("Credential list", list_sid, kMaxCredentialsPerList, "credentials",
-                       "a list");
-    }
+    SIPFRONT_RETURN_IF_ERROR(LockListWithRoom(kCredentialLists, account, list_sid));
     absl::StatusOr<bool> taken =
         Exists("SELECT sid FROM credentials WHERE credential_list_sid = ? AND username = ?",
                {list_sid, username});
@@ -841,34 +948,20 @@ absl::StatusOr<Credential> SqlStore::CreateCredential(std::string_view account,
   });
 }
 
+constexpr std::string_view kCredentialWhere =
+    " FROM credentials WHERE sid = ? AND credential_list_sid = ? AND account_sid = ?";
+
 absl::StatusOr<Credential> SqlStore::GetCredential(std::string_view account,
                                                    std::string_view list_sid,
                                                    std::string_view sid) {
-  absl::StatusOr<Rows> rows =
-      db_->Query(Cat("SELECT ", kCredentialCols,
-                     " FROM credentials WHERE sid = ? AND credential_list_sid = ?"
-                     " AND account_sid = ?"),
-                 {sid, list_sid, account});
-  if (!rows.ok()) {
-    return rows.status();
-  }
-  if (rows->empty()) {
-    return NotFound("Credential", sid);
-  }
-  return ToCredential((*rows)[0]);
+  return GetOne(Cat("SELECT ", kCredentialCols, kCredentialWhere), {sid, list_sid, account},
+                &ToCredential, "Credential", sid);
 }
 
 absl::StatusOr<Page<Credential>> SqlStore::ListCredentials(std::string_view account,
                                                            std::string_view list_sid,
                                                            PageRequest p) {
-  absl::StatusOr<bool> list = Exists(
-      "SELECT sid FROM credential_lists WHERE sid = ? AND account_sid = ?", {list_sid, account});
-  if (!list.ok()) {
-    return list.status();
-  }
-  if (!*list) {
-    return NotFound("Credential list", list_sid);
-  }
+  SIPFRONT_RETURN_IF_ERROR(RequireList(kCredentialLists, account, list_sid, /*lock=*/false));
   return ListPage<Credential>(Cat("SELECT ", kCredentialCols,
                                   " FROM credentials WHERE credential_list_sid = ?"
                                   " AND account_sid = ? ORDER BY date_created, sid"),
@@ -883,25 +976,18 @@ absl::StatusOr<Credential> SqlStore::UpdateCredential(std::string_view account,
     return absl::InvalidArgumentError(r);
   }
   return Write([&](int64_t) -> absl::StatusOr<Credential> {
-    absl::StatusOr<Rows> rows =
-        db_->Query(Cat("SELECT ", kCredentialCols,
-                       " FROM credentials WHERE sid = ? AND credential_list_sid = ?"
-                       " AND account_sid = ?",
-                       ForUpdate()),
-                   {sid, list_sid, account});
-    if (!rows.ok()) {
-      return rows.status();
+    absl::StatusOr<Credential> c =
+        GetOne(Cat("SELECT ", kCredentialCols, kCredentialWhere), {sid, list_sid, account},
+               &ToCredential, "Credential", sid, /*lock=*/true);
+    if (!c.ok()) {
+      return c;
     }
-    if (rows->empty()) {
-      return NotFound("Credential", sid);
-    }
-    Credential c = ToCredential((*rows)[0]);
-    c.date_updated = Now();
+    c->date_updated = Now();
     SIPFRONT_RETURN_IF_ERROR(
         db_->Exec("DELETE FROM credential_ha1 WHERE credential_sid = ?", {sid}).status());
-    SIPFRONT_RETURN_IF_ERROR(WriteHa1s(account, sid, c.username, password));
+    SIPFRONT_RETURN_IF_ERROR(WriteHa1s(account, sid, c->username, password));
     SIPFRONT_RETURN_IF_ERROR(
-        db_->Exec("UPDATE credentials SET date_updated = ? WHERE sid = ?", {c.date_updated, sid})
+        db_->Exec("UPDATE credentials SET date_updated = ? WHERE sid = ?", {c->date_updated, sid})
             .status());
     return c;
   });
@@ -910,213 +996,76 @@ absl::StatusOr<Credential> SqlStore::UpdateCredential(std::string_view account,
 absl::Status SqlStore::DeleteCredential(std::string_view account, std::string_view list_sid,
                                         std::string_view sid) {
   return Write([&](int64_t) -> absl::Status {
-    absl::StatusOr<bool> exists = Exists(
-        "SELECT sid FROM credentials WHERE sid = ? AND credential_list_sid = ? AND account_sid = ?",
-        {sid, list_sid, account}, /*lock=*/true);
-    if (!exists.ok()) {
-      return exists.status();
-    }
-    if (!*exists) {
-      return NotFound("Credential", sid);
-    }
+    SIPFRONT_RETURN_IF_ERROR(RequireRow(Cat("SELECT sid", kCredentialWhere),
+                                        {sid, list_sid, account}, "Credential", sid,
+                                        /*lock=*/true));
     SIPFRONT_RETURN_IF_ERROR(
         db_->Exec("DELETE FROM credential_ha1 WHERE credential_sid = ?", {sid}).status());
     return db_->Exec("DELETE FROM credentials WHERE sid = ?", {sid}).status();
   });
 }
 
-// ---- IP access control lists ----
-
-absl::StatusOr<IpAccessControlList> SqlStore::CreateIpAccessControlList(IpAccessControlList l) {
-  SIPFRONT_RETURN_IF_ERROR(
-      CheckSidArg(l.sid, Kind::kIpAccessControlList, "IP access control list"));
-  SIPFRONT_RETURN_IF_ERROR(ValidateFriendlyName(l.friendly_name));
-  if (l.sid.empty()) {
-    l.sid = NewSid(Kind::kIpAccessControlList);
-  }
-  l.date_created = l.date_updated = Now();
-  return Write([&](int64_t) -> absl::StatusOr<IpAccessControlList> {
-    absl::StatusOr<bool> account =
-        Exists("SELECT sid FROM accounts WHERE sid = ?", {l.account_sid}, /*lock=*/true);
-    if (!account.ok()) {
-      return account.status();
-    }
-    if (!*account) {
-      return NotFound("Account", l.account_sid);
-    }
-    absl::StatusOr<int64_t> n = Count(
-        "SELECT COUNT(*) FROM ip_access_control_lists WHERE account_sid = ?", {l.account_sid});
-    if (!n.ok()) {
-      return n.status();
-    }
-    if (*n >= kMaxIpAclsPerAccount) {
-      return Exhausted("Account", l.account_sid, kMaxIpAclsPerAccount, "IP access control lists",
-                       "an account");
-    }
-    absl::Status s =
-        db_->Exec(
-               Cat("INSERT INTO ip_access_control_lists (", kListCols, ") VALUES (?, ?, ?, ?, ?)"),
-               {l.sid, l.account_sid, l.friendly_name, l.date_created, l.date_updated})
-            .status();
-    if (absl::IsAlreadyExists(s)) {
-      return absl::AlreadyExistsError(Cat("IP access control list ", l.sid, " already exists"));
-    }
-    SIPFRONT_RETURN_IF_ERROR(s);
-    return l;
-  });
-}
-
-absl::StatusOr<IpAccessControlList> SqlStore::GetIpAccessControlList(std::string_view account,
-                                                                     std::string_view sid) {
-  absl::StatusOr<Rows> rows = db_->Query(
-      Cat("SELECT ", kListCols, " FROM ip_access_control_lists WHERE sid = ? AND account_sid = ?"),
-      {sid, account});
-  if (!rows.ok()) {
-    return rows.status();
-  }
-  if (rows->empty()) {
-    return NotFound("IP access control list", sid);
-  }
-  return ToList<IpAccessControlList>((*rows)[0]);
-}
-
-absl::StatusOr<Page<IpAccessControlList>> SqlStore::ListIpAccessControlLists(
-    std::string_view account, PageRequest p) {
-  return ListPage<IpAccessControlList>(Cat("SELECT ", kListCols,
-                                           " FROM ip_access_control_lists WHERE account_sid = ?"
-                                           " ORDER BY date_created, sid"),
-                                       {account}, p, &ToList<IpAccessControlList>);
-}
-
-absl::StatusOr<IpAccessControlList> SqlStore::UpdateIpAccessControlList(
-    const IpAccessControlList& in) {
-  IpAccessControlList l = in;
-  SIPFRONT_RETURN_IF_ERROR(ValidateFriendlyName(l.friendly_name));
-  return Write([&](int64_t) -> absl::StatusOr<IpAccessControlList> {
-    absl::StatusOr<Rows> rows = db_->Query(
-        Cat("SELECT ", kListCols, " FROM ip_access_control_lists WHERE sid = ? AND account_sid = ?",
-            ForUpdate()),
-        {l.sid, l.account_sid});
-    if (!rows.ok()) {
-      return rows.status();
-    }
-    if (rows->empty()) {
-      return NotFound("IP access control list", l.sid);
-    }
-    l.date_created = Int((*rows)[0][3]);
-    l.date_updated = Now();
-    SIPFRONT_RETURN_IF_ERROR(
-        db_->Exec("UPDATE ip_access_control_lists SET friendly_name = ?, date_updated = ?"
-                  " WHERE sid = ?",
-                  {l.friendly_name, l.date_updated, l.sid})
-            .status());
-    return l;
-  });
-}
-
-absl::Status SqlStore::DeleteIpAccessControlList(std::string_view account, std::string_view sid) {
-  return Write([&](int64_t) -> absl::Status {
-    absl::StatusOr<bool> exists =
-        Exists("SELECT sid FROM ip_access_control_lists WHERE sid = ? AND account_sid = ?",
-               {sid, account}, /*lock=*/true);
-    if (!exists.ok()) {
-      return exists.status();
-    }
-    if (!*exists) {
-      return NotFound("IP access control list", sid);
-    }
-    SIPFRONT_RETURN_IF_ERROR(db_->Exec("DELETE FROM mappings WHERE list_sid = ?", {sid}).status());
-    SIPFRONT_RETURN_IF_ERROR(
-        db_->Exec("DELETE FROM ip_addresses WHERE ip_access_control_list_sid = ?", {sid}).status());
-    return db_->Exec("DELETE FROM ip_access_control_lists WHERE sid = ?", {sid}).status();
-  });
-}
-
 // ---- IP addresses ----
 
-absl::StatusOr<IpAddress> SqlStore::CreateIpAddress(IpAddress a) {
-  SIPFRONT_RETURN_IF_ERROR(CheckSidArg(a.sid, Kind::kIpAddress, "IP address"));
+constexpr std::string_view kIpWhere =
+    " FROM ip_addresses WHERE sid = ? AND ip_access_control_list_sid = ? AND account_sid = ?";
+
+// Validates and normalises the address fields of a create or an update.
+absl::Status ValidateIpAddress(IpAddress& a) {
   SIPFRONT_RETURN_IF_ERROR(ValidateFriendlyName(a.friendly_name));
   std::string normalised;
   if (std::string r = CheckIpAddress(a.ip_address, a.cidr_prefix_length, normalised); !r.empty()) {
     return absl::InvalidArgumentError(r);
   }
-  a.ip_address = normalised;
+  a.ip_address = std::move(normalised);
+  return absl::OkStatus();
+}
+
+absl::Status SqlStore::CheckNetworkFree(const IpAddress& a, std::string_view other_than) {
+  absl::StatusOr<bool> taken = Exists(
+      "SELECT sid FROM ip_addresses WHERE ip_access_control_list_sid = ?"
+      " AND ip_address = ? AND cidr_prefix_length = ? AND sid <> ?",
+      {a.ip_access_control_list_sid, a.ip_address, a.cidr_prefix_length, other_than});
+  if (!taken.ok()) {
+    return taken.status();
+  }
+  if (*taken) {
+    return absl::AlreadyExistsError(Cat("IP address ", a.ip_address, "/", a.cidr_prefix_length,
+                                        " is already in IP access control list ",
+                                        a.ip_access_control_list_sid));
+  }
+  return absl::OkStatus();
+}
+
+absl::StatusOr<IpAddress> SqlStore::CreateIpAddress(IpAddress a) {
+  SIPFRONT_RETURN_IF_ERROR(CheckSidArg(a.sid, Kind::kIpAddress, "IP address"));
+  SIPFRONT_RETURN_IF_ERROR(ValidateIpAddress(a));
   if (a.sid.empty()) {
     a.sid = NewSid(Kind::kIpAddress);
   }
   a.date_created = a.date_updated = Now();
   return Write([&](int64_t) -> absl::StatusOr<IpAddress> {
     const std::string& acl = a.ip_access_control_list_sid;
-    absl::StatusOr<bool> list =
-        Exists("SELECT sid FROM ip_access_control_lists WHERE sid = ? AND account_sid = ?",
-               {acl, a.account_sid}, /*lock=*/true);
-    if (!list.ok()) {
-      return list.status();
-    }
-    if (!*list) {
-      return NotFound("IP access control list", acl);
-    }
-    absl::StatusOr<int64_t> n =
-        Count("SELECT COUNT(*) FROM ip_addresses WHERE ip_access_control_list_sid = ?", {acl});
-    if (!n.ok()) {
-      return n.status();
-    }
-    if (*n >= kMaxIpAddressesPerAcl) {
-      return Exhausted("IP access control list", acl, kMaxIpAddressesPerAcl, "IP addresses",
-                       "a list");
-    }
-    absl::StatusOr<bool> taken = Exists(
-        "SELECT sid FROM ip_addresses WHERE ip_access_control_list_sid = ?"
-        " AND ip_address = ? AND cidr_prefix_length = ?",
-        {acl, a.ip_address, a.cidr_prefix_length});
-    if (!taken.ok()) {
-      return taken.status();
-    }
-    if (*taken) {
-      return absl::AlreadyExistsError(Cat("IP address ", a.ip_address, "/", a.cidr_prefix_length,
-                                          " is already in IP access control list ", acl));
-    }
-    absl::Status s =
-        db_->Exec(Cat("INSERT INTO ip_addresses (", kIpCols, ") VALUES (?, ?, ?, ?, ?, ?, ?, ?)"),
-                  {a.sid, a.account_sid, acl, a.friendly_name, a.ip_address, a.cidr_prefix_length,
-                   a.date_created, a.date_updated})
-            .status();
-    if (absl::IsAlreadyExists(s)) {
-      return absl::AlreadyExistsError(Cat("IP address ", a.sid, " already exists"));
-    }
-    SIPFRONT_RETURN_IF_ERROR(s);
+    SIPFRONT_RETURN_IF_ERROR(LockListWithRoom(kIpAccessControlLists, a.account_sid, acl));
+    SIPFRONT_RETURN_IF_ERROR(CheckNetworkFree(a, ""));
+    SIPFRONT_RETURN_IF_ERROR(
+        Insert(Cat("INSERT INTO ip_addresses (", kIpCols, ") VALUES (?, ?, ?, ?, ?, ?, ?, ?)"),
+               {a.sid, a.account_sid, acl, a.friendly_name, a.ip_address, a.cidr_prefix_length,
+                a.date_created, a.date_updated},
+               "IP address", a.sid));
     return a;
   });
 }
 
 absl::StatusOr<IpAddress> SqlStore::GetIpAddress(std::string_view account, std::string_view acl_sid,
                                                  std::string_view sid) {
-  absl::StatusOr<Rows> rows =
-      db_->Query(Cat("SELECT ", kIpCols,
-                     " FROM ip_addresses WHERE sid = ? AND ip_access_control_list_sid = ?"
-                     " AND account_sid = ?"),
-                 {sid, acl_sid, account});
-  if (!rows.ok()) {
-    return rows.status();
-  }
-  if (rows->empty()) {
-    return NotFound("IP address", sid);
-  }
-  return ToIp((*rows)[0]);
+  return GetOne(Cat("SELECT ", kIpCols, kIpWhere), {sid, acl_sid, account}, &ToIp, "IP address",
+                sid);
 }
 
 absl::StatusOr<Page<IpAddress>> SqlStore::ListIpAddresses(std::string_view account,
                                                           std::string_view acl_sid, PageRequest p) {
-  absl::StatusOr<bool> list =
-      Exists("SELECT sid FROM ip_access_control_lists WHERE sid = ? AND account_sid = ?",
-             {acl_sid, account});
-  if (!list.ok()) {
-    return list.status();
-  }
-  if (!*list) {
-    return NotFound("IP access control list", acl_sid);
-  }
+  SIPFRONT_RETURN_IF_ERROR(RequireList(kIpAccessControlLists, account, acl_sid, /*lock=*/false));
   return ListPage<IpAddress>(Cat("SELECT ", kIpCols,
                                  " FROM ip_addresses WHERE ip_access_control_list_sid = ?"
                                  " AND account_sid = ? ORDER BY date_created, sid"),
@@ -1125,44 +1074,27 @@ absl::StatusOr<Page<IpAddress>> SqlStore::ListIpAddresses(std::string_view accou
 
 absl::StatusOr<IpAddress> SqlStore::UpdateIpAddress(const IpAddress& in) {
   IpAddress a = in;
-  SIPFRONT_RETURN_IF_ERROR(ValidateFriendlyName(a.friendly_name));
-  std::string normalised;
-  if (std::string r = CheckIpAddress(a.ip_address, a.cidr_prefix_length, normalised); !r.empty()) {
-    return absl::InvalidArgumentError(r);
-  }
-  a.ip_address = normalised;
+  SIPFRONT_RETURN_IF_ERROR(ValidateIpAddress(a));
   return Write([&](int64_t) -> absl::StatusOr<IpAddress> {
     const std::string& acl = a.ip_access_control_list_sid;
-    // The list first (the parent lock), then the address.
-    absl::StatusOr<bool> list =
-        Exists("SELECT sid FROM ip_access_control_lists WHERE sid = ? AND account_sid = ?",
-               {acl, a.account_sid}, /*lock=*/true);
+    // The list first (the parent lock), then the address; either missing is the address's
+    // NotFound.
+    absl::StatusOr<bool> list = Exists(
+        Cat("SELECT sid FROM ", kIpAccessControlLists.table, " WHERE sid = ? AND account_sid = ?"),
+        {acl, a.account_sid}, /*lock=*/true);
     if (!list.ok()) {
       return list.status();
     }
-    absl::StatusOr<Rows> rows =
-        db_->Query(Cat("SELECT ", kIpCols,
-                       " FROM ip_addresses WHERE sid = ? AND ip_access_control_list_sid = ?"
-                       " AND account_sid = ?"),
-                   {a.sid, acl, a.account_sid});
-    if (!rows.ok()) {
-      return rows.status();
+    absl::StatusOr<IpAddress> old = GetOne(Cat("SELECT ", kIpCols, kIpWhere),
+                                           {a.sid, acl, a.account_sid}, &ToIp, "IP address", a.sid);
+    if (!old.ok()) {
+      return old.status();
     }
-    if (!*list || rows->empty()) {
+    if (!*list) {
       return NotFound("IP address", a.sid);
     }
-    absl::StatusOr<bool> taken = Exists(
-        "SELECT sid FROM ip_addresses WHERE ip_access_control_list_sid = ?"
-        " AND ip_address = ? AND cidr_prefix_length = ? AND sid <> ?",
-        {acl, a.ip_address, a.cidr_prefix_length, a.sid});
-    if (!taken.ok()) {
-      return taken.status();
-    }
-    if (*taken) {
-      return absl::AlreadyExistsError(Cat("IP address ", a.ip_address, "/", a.cidr_prefix_length,
-                                          " is already in IP access control list ", acl));
-    }
-    a.date_created = ToIp((*rows)[0]).date_created;
+    SIPFRONT_RETURN_IF_ERROR(CheckNetworkFree(a, a.sid));
+    a.date_created = old->date_created;
     a.date_updated = Now();
     SIPFRONT_RETURN_IF_ERROR(
         db_->Exec("UPDATE ip_addresses SET friendly_name = ?, ip_address = ?,"
@@ -1176,16 +1108,8 @@ absl::StatusOr<IpAddress> SqlStore::UpdateIpAddress(const IpAddress& in) {
 absl::Status SqlStore::DeleteIpAddress(std::string_view account, std::string_view acl_sid,
                                        std::string_view sid) {
   return Write([&](int64_t) -> absl::Status {
-    absl::StatusOr<bool> exists = Exists(
-        "SELECT sid FROM ip_addresses WHERE sid = ? AND ip_access_control_list_sid = ?"
-        " AND account_sid = ?",
-        {sid, acl_sid, account}, /*lock=*/true);
-    if (!exists.ok()) {
-      return exists.status();
-    }
-    if (!*exists) {
-      return NotFound("IP address", sid);
-    }
+    SIPFRONT_RETURN_IF_ERROR(RequireRow(Cat("SELECT sid", kIpWhere), {sid, acl_sid, account},
+                                        "IP address", sid, /*lock=*/true));
     return db_->Exec("DELETE FROM ip_addresses WHERE sid = ?", {sid}).status();
   });
 }
@@ -1196,10 +1120,14 @@ constexpr std::string_view kMappingSelect =
     "SELECT m.domain_sid, m.list_sid, m.account_sid, l.friendly_name, m.date_created,"
     " m.date_updated FROM mappings m JOIN ";
 std::string MappingSql(MappingKind kind, std::string_view where) {
-  return Cat(kMappingSelect, MapsIpAcl(kind) ? "ip_access_control_lists" : "credential_lists",
+  return Cat(kMappingSelect, MappedTable(kind).table,
              " l ON l.sid = m.list_sid WHERE m.kind = ? AND m.account_sid = ?"
              " AND m.domain_sid = ?",
              where);
+}
+absl::Status NotMapped(MappingKind kind, std::string_view domain_sid, std::string_view list_sid) {
+  return absl::NotFoundError(Cat(MappedTable(kind).noun, " ", list_sid, " is not mapped to domain ",
+                                 domain_sid, " for ", MappingPurpose(kind)));
 }
 Mapping ToMapping(MappingKind kind, const Row& r) {
   Mapping m;
@@ -1217,25 +1145,16 @@ absl::StatusOr<Mapping> SqlStore::CreateMapping(MappingKind kind, std::string_vi
                                                 std::string_view domain_sid,
                                                 std::string_view list_sid) {
   return Write([&](int64_t revision) -> absl::StatusOr<Mapping> {
-    absl::StatusOr<bool> domain =
-        Exists("SELECT sid FROM domains WHERE sid = ? AND account_sid = ?", {domain_sid, account},
-               /*lock=*/true);
-    if (!domain.ok()) {
-      return domain.status();
-    }
-    if (!*domain) {
-      return NotFound("Domain", domain_sid);
-    }
+    SIPFRONT_RETURN_IF_ERROR(RequireDomain(account, domain_sid, /*lock=*/true));
     absl::StatusOr<Rows> list =
-        db_->Query(Cat("SELECT friendly_name FROM ",
-                       MapsIpAcl(kind) ? "ip_access_control_lists" : "credential_lists",
+        db_->Query(Cat("SELECT friendly_name FROM ", MappedTable(kind).table,
                        " WHERE sid = ? AND account_sid = ?"),
                    {list_sid, account});
     if (!list.ok()) {
       return list.status();
     }
     if (list->empty()) {
-      return NotFound(ListNoun(kind), list_sid);
+      return NotFound(MappedTable(kind).noun, list_sid);
     }
     const int code = MappingCode(kind);
     absl::StatusOr<bool> mapped =
@@ -1245,7 +1164,7 @@ absl::StatusOr<Mapping> SqlStore::CreateMapping(MappingKind kind, std::string_vi
       return mapped.status();
     }
     if (*mapped) {
-      return absl::AlreadyExistsError(Cat(ListNoun(kind), " ", list_sid,
+      return absl::AlreadyExistsError(Cat(MappedTable(kind).noun, " ", list_sid,
                                           " is already mapped to domain ", domain_sid, " for ",
                                           MappingPurpose(kind)));
     }
@@ -1257,8 +1176,7 @@ absl::StatusOr<Mapping> SqlStore::CreateMapping(MappingKind kind, std::string_vi
     const uint32_t limit = MapsIpAcl(kind) ? kMaxIpAclsPerDomain : kMaxCredentialListsPerDomain;
     if (*n >= limit) {
       return Exhausted("Domain", domain_sid, limit,
-                       Cat(MapsIpAcl(kind) ? "IP access control list" : "credential list",
-                           " mappings for ", MappingPurpose(kind)),
+                       Cat(MappedTable(kind).sid_noun, " mappings for ", MappingPurpose(kind)),
                        "a domain");
     }
     Mapping m;
@@ -1287,8 +1205,7 @@ absl::StatusOr<Mapping> SqlStore::GetMapping(MappingKind kind, std::string_view 
     return rows.status();
   }
   if (rows->empty()) {
-    return absl::NotFoundError(Cat(ListNoun(kind), " ", list_sid, " is not mapped to domain ",
-                                   domain_sid, " for ", MappingPurpose(kind)));
+    return NotMapped(kind, domain_sid, list_sid);
   }
   return ToMapping(kind, (*rows)[0]);
 }
@@ -1296,42 +1213,16 @@ absl::StatusOr<Mapping> SqlStore::GetMapping(MappingKind kind, std::string_view 
 absl::StatusOr<Page<Mapping>> SqlStore::ListMappings(MappingKind kind, std::string_view account,
                                                      std::string_view domain_sid, PageRequest p) {
   SIPFRONT_RETURN_IF_ERROR(ValidatePage(p));
-  absl::StatusOr<bool> domain =
-      Exists("SELECT sid FROM domains WHERE sid = ? AND account_sid = ?", {domain_sid, account});
-  if (!domain.ok()) {
-    return domain.status();
-  }
-  if (!*domain) {
-    return NotFound("Domain", domain_sid);
-  }
-  absl::StatusOr<Rows> rows =
-      db_->Query(MappingSql(kind, " ORDER BY m.date_created, m.seq LIMIT ? OFFSET ?"),
-                 {MappingCode(kind), account, domain_sid, static_cast<int64_t>(p.page_size) + 1,
-                  static_cast<int64_t>(p.page) * p.page_size});
-  if (!rows.ok()) {
-    return rows.status();
-  }
-  Page<Mapping> page;
-  page.has_more = rows->size() > p.page_size;
-  const std::size_t n = std::min<std::size_t>(rows->size(), p.page_size);
-  for (std::size_t i = 0; i < n; ++i) {
-    page.items.push_back(ToMapping(kind, (*rows)[i]));
-  }
-  return page;
+  SIPFRONT_RETURN_IF_ERROR(RequireDomain(account, domain_sid, /*lock=*/false));
+  return ListPage<Mapping>(MappingSql(kind, " ORDER BY m.date_created, m.seq"),
+                           {MappingCode(kind), account, domain_sid}, p,
+                           [kind](const Row& r) { return ToMapping(kind, r); });
 }
 
 absl::Status SqlStore::DeleteMapping(MappingKind kind, std::string_view account,
                                      std::string_view domain_sid, std::string_view list_sid) {
   return Write([&](int64_t) -> absl::Status {
-    absl::StatusOr<bool> domain =
-        Exists("SELECT sid FROM domains WHERE sid = ? AND account_sid = ?", {domain_sid, account},
-               /*lock=*/true);
-    if (!domain.ok()) {
-      return domain.status();
-    }
-    if (!*domain) {
-      return NotFound("Domain", domain_sid);
-    }
+    SIPFRONT_RETURN_IF_ERROR(RequireDomain(account, domain_sid, /*lock=*/true));
     absl::StatusOr<int64_t> n = db_->Exec(
         "DELETE FROM mappings WHERE domain_sid = ? AND kind = ? AND list_sid = ?"
         " AND account_sid = ?",
@@ -1340,8 +1231,7 @@ absl::Status SqlStore::DeleteMapping(MappingKind kind, std::string_view account,
       return n.status();
     }
     if (*n == 0) {
-      return absl::NotFoundError(Cat(ListNoun(kind), " ", list_sid, " is not mapped to domain ",
-                                     domain_sid, " for ", MappingPurpose(kind)));
+      return NotMapped(kind, domain_sid, list_sid);
     }
     return absl::OkStatus();
   });
@@ -1364,13 +1254,15 @@ absl::StatusOr<Runtime> SqlStore::LoadRuntime() {
   if (!domains.ok()) {
     return domains.status();
   }
-  std::unordered_map<std::string, std::size_t> index;
-  rt.domains.reserve(domains->size());
-  for (const Row& r : *domains) {
-    RuntimeDomain d;
-    d.domain = ToDomain(r);
-    index.emplace(d.domain.sid, rt.domains.size());
-    rt.domains.push_back(std::move(d));
+  // Keys view the domain SIDs in `domains`, which outlive the index.
+  std::unordered_map<std::string_view, std::size_t> index;
+  index.reserve(domains->size());
+  rt.domains.resize(domains->size());
+  for (std::size_t i = 0; i < domains->size(); ++i) {
+    rt.domains[i].domain = ToDomain((*domains)[i]);
+    if (const auto& sid = (*domains)[i][0]; sid.has_value()) {
+      index.emplace(*sid, i);
+    }
   }
 
   // Registration credentials: mapping creation order (seq), then the list's own order; the
@@ -1387,22 +1279,21 @@ absl::StatusOr<Runtime> SqlStore::LoadRuntime() {
   if (!creds.ok()) {
     return creds.status();
   }
-  std::string current;
-  std::unordered_set<std::string> seen;
-  for (const Row& r : *creds) {
-    auto it = index.find(Str(r[0]));
-    if (it == index.end()) {
-      continue;
-    }
-    if (Str(r[0]) != current) {
-      current = Str(r[0]);
+  // Rows come grouped by domain. `seen` views the current domain's usernames in `creds`,
+  // which outlives it; the HA1s are moved out of the rows.
+  std::unordered_set<std::string_view> seen;
+  const std::optional<std::string>* current = nullptr;
+  for (Row& r : *creds) {
+    if (current == nullptr || r[0] != *current) {
+      current = &r[0];
       seen.clear();
     }
-    if (!seen.insert(Str(r[1])).second) {
+    const auto it = r[0].has_value() ? index.find(*r[0]) : index.end();
+    if (it == index.end() || !r[1].has_value() || !seen.insert(*r[1]).second) {
       continue;
     }
     rt.domains[it->second].registration_credentials.push_back(
-        RuntimeCredential{Str(r[1]), Str(r[2]), Str(r[3])});
+        RuntimeCredential{*r[1], Take(r[2]), Take(r[3])});
   }
 
   // ACLs: a mapped ACL with no addresses still sets the flag (LEFT JOIN, NULL address).
