@@ -4,6 +4,8 @@
 
 #include <openssl/crypto.h>
 
+#include "absl/strings/match.h"
+
 #include "hash.h"
 
 namespace sipfront::auth {
@@ -13,19 +15,8 @@ using internal::DigestHexLength;
 using internal::Hasher;
 
 bool EqualsIgnoreCase(std::string_view a, std::string_view b) {
-  if (a.size() != b.size()) {
-    return false;
-  }
-  for (std::size_t i = 0; i < a.size(); ++i) {
-    char x = a[i];
-    char y = b[i];
-    x = (x >= 'A' && x <= 'Z') ? static_cast<char>(x - 'A' + 'a') : x;
-    y = (y >= 'A' && y <= 'Z') ? static_cast<char>(y - 'A' + 'a') : y;
-    if (x != y) {
-      return false;
-    }
-  }
-  return true;
+  return absl::EqualsIgnoreCase(absl::string_view(a.data(), a.size()),
+                                absl::string_view(b.data(), b.size()));
 }
 
 // 0-15 for a hex digit of either case, -1 otherwise.
