@@ -4,6 +4,7 @@
 
 #include <openssl/crypto.h>
 
+#include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
 
 #include "hash.h"
@@ -19,23 +20,9 @@ bool EqualsIgnoreCase(std::string_view a, std::string_view b) {
                                 absl::string_view(b.data(), b.size()));
 }
 
-// 0-15 for a hex digit of either case, -1 otherwise.
-int HexValue(char c) {
-  if (c >= '0' && c <= '9') {
-    return c - '0';
-  }
-  if (c >= 'a' && c <= 'f') {
-    return c - 'a' + 10;
-  }
-  if (c >= 'A' && c <= 'F') {
-    return c - 'A' + 10;
-  }
-  return -1;
-}
-
 bool IsHex(std::string_view s) {
   for (char c : s) {
-    if (HexValue(c) < 0) {
+    if (!absl::ascii_isxdigit(static_cast<unsigned char>(c))) {
       return false;
     }
   }
@@ -115,7 +102,7 @@ DigestResult DigestVerifier::Verify(Algorithm a, const sip::Credentials& c, std:
   char got[64];
   for (std::size_t i = 0; i < hex_len; ++i) {
     const char ch = c.response[i];
-    if (HexValue(ch) < 0) {
+    if (!absl::ascii_isxdigit(static_cast<unsigned char>(ch))) {
       return DigestResult::kBadResponse;
     }
     got[i] = (ch >= 'A' && ch <= 'F') ? static_cast<char>(ch - 'A' + 'a') : ch;
