@@ -139,8 +139,61 @@ void WriteDomain(JsonWriter& w, const control::Domain& d, std::string_view auth_
   w.EndObject();
 }
 
-void WriteCredentialList(JsonWriter& w, const CredentialList& l) {
-  const std::string self = Base(l.account_sid) + "/CredentialLists/" + l.sid;
+}  // namespace
+
+// What tells the two kinds of list apart (credential lists, IP access control lists): their
+// names in paths and JSON, and the store's methods for them.
+template <class L>
+struct ListKind {
+  std::string_view path;  // "CredentialLists"
+  std::string_view key;   // "credential_lists", the list envelope's key
+  Kind sid_kind;
+  std::string_view item_path;  // "Credentials", what a list holds
+  std::string_view item_key;   // "credentials", its subresource_uris key
+  Kind item_sid_kind;
+  absl::StatusOr<L> (Store::*create)(L);
+  absl::StatusOr<L> (Store::*get)(std::string_view account, std::string_view sid);
+  absl::StatusOr<Page<L>> (Store::*list)(std::string_view account, PageRequest p);
+  absl::StatusOr<L> (Store::*update)(const L&);
+  absl::Status (Store::*remove)(std::string_view account, std::string_view sid);
+};
+
+namespace {
+
+constexpr ListKind<CredentialList> kCredentialLists{
+    .path = "CredentialLists",
+    .key = "credential_lists",
+    .sid_kind = Kind::kCredentialList,
+    .item_path = "Credentials",
+    .item_key = "credentials",
+    .item_sid_kind = Kind::kCredential,
+    .create = &Store::CreateCredentialList,
+    .get = &Store::GetCredentialList,
+    .list = &Store::ListCredentialLists,
+    .update = &Store::UpdateCredentialList,
+    .remove = &Store::DeleteCredentialList,
+};
+
+constexpr ListKind<IpAccessControlList> kIpAccessControlLists{
+    .path = "IpAccessControlLists",
+    .key = "ip_access_control_lists",
+    .sid_kind = Kind::kIpAccessControlList,
+    .item_path = "IpAddresses",
+    .item_key = "ip_addresses",
+    .item_sid_kind = Kind::kIpAddress,
+    .create = &Store::CreateIpAccessControlList,
+    .get = &Store::GetIpAccessControlList,
+    .list = &Store::ListIpAccessControlLists,
+    .update = &Store::UpdateIpAccessControlList,
+    .remove = &Store::DeleteIpAccessControlList,
+};
+
+template <class L>
+void WriteList(JsonWriter& w, const L& l, const ListKind<L>& kind) {
+  std::string self = Base(l.account_sid);
+  self.append("/").append(kind.path).append("/").append(l.sid);
+  std::string items = self;
+  items.append("/").append(kind.item_path).append(".json");
   w.BeginObject();
   w.Field("account_sid", l.account_sid);
   WriteDates(w, l.date_created, l.date_updated);
@@ -148,7 +201,7 @@ void WriteCredentialList(JsonWriter& w, const CredentialList& l) {
   w.Field("sid", l.sid);
   w.Key("subresource_uris");
   w.BeginObject();
-  w.Field("credentials", self + "/Credentials.json");
+  w.Field(kind.item_key, items);
   w.EndObject();
   w.Field("uri", self + ".json");
   w.EndObject();
@@ -163,21 +216,6 @@ void WriteCredential(JsonWriter& w, const Credential& c) {
   w.Field("uri", Base(c.account_sid) + "/CredentialLists/" + c.credential_list_sid +
                      "/Credentials/" + c.sid + ".json");
   w.Field("username", c.username);
-  w.EndObject();
-}
-
-void WriteIpAcl(JsonWriter& w, const IpAccessControlList& l) {
-  const std::string self = Base(l.account_sid) + "/IpAccessControlLists/" + l.sid;
-  w.BeginObject();
-  w.Field("account_sid", l.account_sid);
-  WriteDates(w, l.date_created, l.date_updated);
-  w.FieldOrNull("friendly_name", l.friendly_name);
-  w.Field("sid", l.sid);
-  w.Key("subresource_uris");
-  w.BeginObject();
-  w.Field("ip_addresses", self + "/IpAddresses.json");
-  w.EndObject();
-  w.Field("uri", self + ".json");
   w.EndObject();
 }
 
@@ -240,9 +278,10 @@ HttpResponse ErrorResponse(unsigned status, int code, std::string_view message) 
 }
 
 struct ApiHandler::Ctx {
-  explicit Ctx(const HttpRequest& r) : req(r) {}
+  Ctx(const HttpRequest& r, const std::function<void()>& changed) : req(r), on_change(changed) {}
 
   const HttpRequest& req;
+  const std::function<void()>& on_change;
   bool is_get = false;  // GET or HEAD
   bool is_post = false;
   bool is_delete = false;
@@ -265,6 +304,23 @@ struct ApiHandler::Ctx {
     msg.append(req.path);
     msg.append(" was not found");
     return msg;
+  }
+
+  // The responses every resource shares. `write(JsonWriter&, const T&)` writes one resource.
+  // A page of a collection (Page/PageSize from the query; `fetch(PageRequest)` reads it).
+  template <class Fetch, class Write>
+  HttpResponse Listed(std::string_view key, Fetch fetch, Write write);
+  // A read of the addressed resource.
+  template <class T, class Write>
+  HttpResponse Found(const absl::StatusOr<T>& r, Write write);
+  // A create (201) or update (200); `addressed` as for StoreError.
+  template <class T, class Write>
+  HttpResponse Written(const absl::StatusOr<T>& r, unsigned status, bool addressed, Write write);
+  HttpResponse Deleted(const absl::Status& s);
+  void Changed() const {
+    if (on_change) {
+      on_change();
+    }
   }
 };
 
@@ -386,10 +442,48 @@ bool IsFormContentType(std::string_view ct) {
 
 }  // namespace
 
-void ApiHandler::Changed() {
-  if (on_change_) {
-    on_change_();
+template <class Fetch, class Write>
+HttpResponse ApiHandler::Ctx::Listed(std::string_view key, Fetch fetch, Write write) {
+  HttpResponse err;
+  if (!ParsePaging(req, page, err)) {
+    return err;
   }
+  auto result = fetch(page);
+  if (!result.ok()) {
+    return StoreError(result.status(), true, NotFoundMessage());
+  }
+  return JsonResponse(200, ListBody(key, collection, "", page, result->items.size(),
+                                    result->has_more, [&](JsonWriter& w) {
+                                      for (const auto& v : result->items) {
+                                        write(w, v);
+                                      }
+                                    }));
+}
+
+template <class T, class Write>
+HttpResponse ApiHandler::Ctx::Found(const absl::StatusOr<T>& r, Write write) {
+  if (!r.ok()) {
+    return StoreError(r.status(), true, NotFoundMessage());
+  }
+  return JsonResponse(200, Single(*r, write));
+}
+
+template <class T, class Write>
+HttpResponse ApiHandler::Ctx::Written(const absl::StatusOr<T>& r, unsigned status, bool addressed,
+                                      Write write) {
+  if (!r.ok()) {
+    return StoreError(r.status(), addressed, NotFoundMessage());
+  }
+  Changed();
+  return JsonResponse(status, Single(*r, write));
+}
+
+HttpResponse ApiHandler::Ctx::Deleted(const absl::Status& s) {
+  if (!s.ok()) {
+    return StoreError(s, true, NotFoundMessage());
+  }
+  Changed();
+  return JsonResponse(204, "");
 }
 
 std::string ApiHandler::AuthType(const control::Domain& d) {
@@ -411,7 +505,7 @@ std::string ApiHandler::AuthType(const control::Domain& d) {
 }
 
 HttpResponse ApiHandler::Handle(const HttpRequest& req) {
-  Ctx ctx(req);
+  Ctx ctx(req, on_change_);
   ctx.is_get = req.method == "GET" || req.method == "HEAD";
   ctx.is_post = req.method == "POST";
   ctx.is_delete = req.method == "DELETE";
@@ -551,52 +645,36 @@ HttpResponse ApiHandler::Route(Ctx& ctx) {
     return not_found();
   }
 
-  if (s[0] == "CredentialLists") {
+  // CredentialLists[/{CL}[/Credentials[/{CR}]]], IpAccessControlLists[/{AL}[/IpAddresses[/{IP}]]]
+  const auto lists = [&](const auto& kind, HttpResponse (ApiHandler::*items)(Ctx&),
+                         HttpResponse (ApiHandler::*item)(Ctx&)) {
     if (n == 1) {
       ctx.collection = collection(1);
-      return CredentialLists(ctx);
+      return Lists(ctx, kind);
     }
-    if (!IsSid(s[1], Kind::kCredentialList)) {
+    if (!IsSid(s[1], kind.sid_kind)) {
       return not_found();
     }
     if (n == 2) {
-      return CredentialListItem(ctx);
+      return Lists(ctx, kind);
     }
-    if (s[2] != "Credentials") {
+    if (s[2] != kind.item_path) {
       return not_found();
     }
     ctx.collection = collection(3);
     if (n == 3) {
-      return Credentials(ctx);
+      return (this->*items)(ctx);
     }
-    if (n == 4 && IsSid(s[3], Kind::kCredential)) {
-      return CredentialItem(ctx);
+    if (n == 4 && IsSid(s[3], kind.item_sid_kind)) {
+      return (this->*item)(ctx);
     }
     return not_found();
+  };
+  if (s[0] == kCredentialLists.path) {
+    return lists(kCredentialLists, &ApiHandler::Credentials, &ApiHandler::CredentialItem);
   }
-
-  if (s[0] == "IpAccessControlLists") {
-    if (n == 1) {
-      ctx.collection = collection(1);
-      return IpAcls(ctx);
-    }
-    if (!IsSid(s[1], Kind::kIpAccessControlList)) {
-      return not_found();
-    }
-    if (n == 2) {
-      return IpAclItem(ctx);
-    }
-    if (s[2] != "IpAddresses") {
-      return not_found();
-    }
-    ctx.collection = collection(3);
-    if (n == 3) {
-      return IpAddresses(ctx);
-    }
-    if (n == 4 && IsSid(s[3], Kind::kIpAddress)) {
-      return IpAddressItem(ctx);
-    }
-    return not_found();
+  if (s[0] == kIpAccessControlLists.path) {
+    return lists(kIpAccessControlLists, &ApiHandler::IpAddresses, &ApiHandler::IpAddressItem);
   }
   return not_found();
 }
@@ -677,20 +755,9 @@ bool ApplyDomainFields(const FormFields& form, control::Domain& d, HttpResponse&
 
 HttpResponse ApiHandler::Domains(Ctx& ctx) {
   if (ctx.is_get) {
-    HttpResponse err;
-    if (!ParsePaging(ctx.req, ctx.page, err)) {
-      return err;
-    }
-    auto page = store_->ListDomains(ctx.account, ctx.page);
-    if (!page.ok()) {
-      return StoreError(page.status(), true, ctx.NotFoundMessage());
-    }
-    return JsonResponse(200, ListBody("domains", ctx.collection, "", ctx.page, page->items.size(),
-                                      page->has_more, [&](JsonWriter& w) {
-                                        for (const auto& d : page->items) {
-                                          WriteDomain(w, d, AuthType(d));
-                                        }
-                                      }));
+    return ctx.Listed(
+        "domains", [&](PageRequest p) { return store_->ListDomains(ctx.account, p); },
+        [&](JsonWriter& w, const control::Domain& d) { WriteDomain(w, d, AuthType(d)); });
   }
   if (!ctx.is_post) {
     return MethodNotAllowed("GET, POST");
@@ -704,25 +771,14 @@ HttpResponse ApiHandler::Domains(Ctx& ctx) {
   if (!ApplyDomainFields(ctx.form, d, err)) {
     return err;
   }
-  auto created = store_->CreateDomain(d);
-  if (!created.ok()) {
-    return StoreError(created.status(), false, ctx.NotFoundMessage());
-  }
-  Changed();
-  return JsonResponse(201, Single(*created, [](JsonWriter& w, const control::Domain& v) {
-                        WriteDomain(w, v, "");
-                      }));
+  return ctx.Written(store_->CreateDomain(d), 201, false,
+                     [](JsonWriter& w, const control::Domain& v) { WriteDomain(w, v, ""); });
 }
 
 HttpResponse ApiHandler::Domain(Ctx& ctx) {
   const std::string& sid = ctx.seg[1];
   if (ctx.is_delete) {
-    const absl::Status s = store_->DeleteDomain(ctx.account, sid);
-    if (!s.ok()) {
-      return StoreError(s, true, ctx.NotFoundMessage());
-    }
-    Changed();
-    return JsonResponse(204, "");
+    return ctx.Deleted(store_->DeleteDomain(ctx.account, sid));
   }
   if (!ctx.is_get && !ctx.is_post) {
     return MethodNotAllowed("GET, POST, DELETE");
@@ -743,7 +799,7 @@ HttpResponse ApiHandler::Domain(Ctx& ctx) {
     if (!updated.ok()) {
       return StoreError(updated.status(), false, ctx.NotFoundMessage());
     }
-    Changed();
+    ctx.Changed();
     d = std::move(updated);
   }
   const std::string auth_type = AuthType(*d);
@@ -778,25 +834,17 @@ HttpResponse ApiHandler::AuthIndex(Ctx& ctx, bool registrations) {
 HttpResponse ApiHandler::Mappings(Ctx& ctx, MappingKind kind) {
   const std::string& domain = ctx.seg[1];
   const bool legacy = ctx.seg[2] != "Auth";
+  const auto write = [&ctx](JsonWriter& w, const Mapping& m) {
+    WriteMapping(w, m, ctx.collection);
+  };
   if (ctx.is_get) {
-    HttpResponse err;
-    if (!ParsePaging(ctx.req, ctx.page, err)) {
-      return err;
-    }
-    auto page = store_->ListMappings(kind, ctx.account, domain, ctx.page);
-    if (!page.ok()) {
-      return StoreError(page.status(), true, ctx.NotFoundMessage());
-    }
     std::string_view key = "contents";
     if (legacy) {
       key = MapsIpAcl(kind) ? "ip_access_control_list_mappings" : "credential_list_mappings";
     }
-    return JsonResponse(200, ListBody(key, ctx.collection, "", ctx.page, page->items.size(),
-                                      page->has_more, [&](JsonWriter& w) {
-                                        for (const auto& m : page->items) {
-                                          WriteMapping(w, m, ctx.collection);
-                                        }
-                                      }));
+    return ctx.Listed(
+        key, [&](PageRequest p) { return store_->ListMappings(kind, ctx.account, domain, p); },
+        write);
   }
   if (!ctx.is_post) {
     return MethodNotAllowed("GET, POST");
@@ -810,35 +858,20 @@ HttpResponse ApiHandler::Mappings(Ctx& ctx, MappingKind kind) {
   if (!IsSid(*list, acl ? Kind::kIpAccessControlList : Kind::kCredentialList)) {
     return Invalid(std::string(param) + " is not a valid " + (acl ? "AL" : "CL") + " SID");
   }
-  auto m = store_->CreateMapping(kind, ctx.account, domain, NormalizeSid(*list));
-  if (!m.ok()) {
-    return StoreError(m.status(), false, ctx.NotFoundMessage());
-  }
-  Changed();
-  return JsonResponse(201, Single(*m, [&](JsonWriter& w, const Mapping& v) {
-                        WriteMapping(w, v, ctx.collection);
-                      }));
+  return ctx.Written(store_->CreateMapping(kind, ctx.account, domain, NormalizeSid(*list)), 201,
+                     false, write);
 }
 
 HttpResponse ApiHandler::MappingItem(Ctx& ctx, MappingKind kind) {
   const std::string& domain = ctx.seg[1];
   const std::string& list = ctx.seg.back();
   if (ctx.is_get) {
-    auto m = store_->GetMapping(kind, ctx.account, domain, list);
-    if (!m.ok()) {
-      return StoreError(m.status(), true, ctx.NotFoundMessage());
-    }
-    return JsonResponse(200, Single(*m, [&](JsonWriter& w, const Mapping& v) {
-                          WriteMapping(w, v, ctx.collection);
-                        }));
+    return ctx.Found(
+        store_->GetMapping(kind, ctx.account, domain, list),
+        [&ctx](JsonWriter& w, const Mapping& m) { WriteMapping(w, m, ctx.collection); });
   }
   if (ctx.is_delete) {
-    const absl::Status s = store_->DeleteMapping(kind, ctx.account, domain, list);
-    if (!s.ok()) {
-      return StoreError(s, true, ctx.NotFoundMessage());
-    }
-    Changed();
-    return JsonResponse(204, "");
+    return ctx.Deleted(store_->DeleteMapping(kind, ctx.account, domain, list));
   }
   return MethodNotAllowed("GET, DELETE");
 }
@@ -910,28 +943,37 @@ HttpResponse ApiHandler::Registrations(Ctx& ctx) {
                     }));
 }
 
-// ---- credential lists and credentials ----
+// ---- credential lists and IP access control lists (the lists themselves) ----
 
-HttpResponse ApiHandler::CredentialLists(Ctx& ctx) {
-  if (ctx.is_get) {
-    HttpResponse err;
-    if (!ParsePaging(ctx.req, ctx.page, err)) {
-      return err;
+template <class L>
+HttpResponse ApiHandler::Lists(Ctx& ctx, const ListKind<L>& kind) {
+  const auto write = [&kind](JsonWriter& w, const L& l) { WriteList(w, l, kind); };
+  Store& store = *store_;
+  const bool creating = ctx.seg.size() == 1;
+  absl::StatusOr<L> l = L{};
+  if (creating) {
+    if (ctx.is_get) {
+      return ctx.Listed(
+          kind.key, [&](PageRequest p) { return (store.*kind.list)(ctx.account, p); }, write);
     }
-    auto page = store_->ListCredentialLists(ctx.account, ctx.page);
-    if (!page.ok()) {
-      return StoreError(page.status(), true, ctx.NotFoundMessage());
+    if (!ctx.is_post) {
+      return MethodNotAllowed("GET, POST");
     }
-    return JsonResponse(200, ListBody("credential_lists", ctx.collection, "", ctx.page,
-                                      page->items.size(), page->has_more, [&](JsonWriter& w) {
-                                        for (const auto& l : page->items) {
-                                          WriteCredentialList(w, l);
-                                        }
-                                      }));
+    l->account_sid = ctx.account;
+  } else {
+    const std::string& sid = ctx.seg[1];
+    if (ctx.is_delete) {
+      return ctx.Deleted((store.*kind.remove)(ctx.account, sid));
+    }
+    if (!ctx.is_get && !ctx.is_post) {
+      return MethodNotAllowed("GET, POST, DELETE");
+    }
+    l = (store.*kind.get)(ctx.account, sid);
+    if (!ctx.is_post || !l.ok()) {
+      return ctx.Found(l, write);
+    }
   }
-  if (!ctx.is_post) {
-    return MethodNotAllowed("GET, POST");
-  }
+  // A create or a rename: FriendlyName is required either way.
   const std::string* name = ctx.Required("FriendlyName");
   if (name == nullptr) {
     return Missing("FriendlyName");
@@ -939,70 +981,21 @@ HttpResponse ApiHandler::CredentialLists(Ctx& ctx) {
   if (std::string why = CheckFriendlyName(*name); !why.empty()) {
     return Invalid(why);
   }
-  CredentialList l;
-  l.account_sid = ctx.account;
-  l.friendly_name = *name;
-  auto created = store_->CreateCredentialList(l);
-  if (!created.ok()) {
-    return StoreError(created.status(), false, ctx.NotFoundMessage());
+  l->friendly_name = *name;
+  if (creating) {
+    return ctx.Written((store.*kind.create)(*l), 201, false, write);
   }
-  Changed();
-  return JsonResponse(201, Single(*created, WriteCredentialList));
+  return ctx.Written((store.*kind.update)(*l), 200, true, write);
 }
 
-HttpResponse ApiHandler::CredentialListItem(Ctx& ctx) {
-  const std::string& sid = ctx.seg[1];
-  if (ctx.is_delete) {
-    const absl::Status s = store_->DeleteCredentialList(ctx.account, sid);
-    if (!s.ok()) {
-      return StoreError(s, true, ctx.NotFoundMessage());
-    }
-    Changed();
-    return JsonResponse(204, "");
-  }
-  if (!ctx.is_get && !ctx.is_post) {
-    return MethodNotAllowed("GET, POST, DELETE");
-  }
-  auto l = store_->GetCredentialList(ctx.account, sid);
-  if (!l.ok()) {
-    return StoreError(l.status(), true, ctx.NotFoundMessage());
-  }
-  if (ctx.is_post) {
-    const std::string* name = ctx.Required("FriendlyName");
-    if (name == nullptr) {
-      return Missing("FriendlyName");
-    }
-    if (std::string why = CheckFriendlyName(*name); !why.empty()) {
-      return Invalid(why);
-    }
-    l->friendly_name = *name;
-    auto updated = store_->UpdateCredentialList(*l);
-    if (!updated.ok()) {
-      return StoreError(updated.status(), true, ctx.NotFoundMessage());
-    }
-    Changed();
-    l = std::move(updated);
-  }
-  return JsonResponse(200, Single(*l, WriteCredentialList));
-}
+// ---- credentials ----
 
 HttpResponse ApiHandler::Credentials(Ctx& ctx) {
   const std::string& list = ctx.seg[1];
   if (ctx.is_get) {
-    HttpResponse err;
-    if (!ParsePaging(ctx.req, ctx.page, err)) {
-      return err;
-    }
-    auto page = store_->ListCredentials(ctx.account, list, ctx.page);
-    if (!page.ok()) {
-      return StoreError(page.status(), true, ctx.NotFoundMessage());
-    }
-    return JsonResponse(200, ListBody("credentials", ctx.collection, "", ctx.page,
-                                      page->items.size(), page->has_more, [&](JsonWriter& w) {
-                                        for (const auto& c : page->items) {
-                                          WriteCredential(w, c);
-                                        }
-                                      }));
+    return ctx.Listed(
+        "credentials", [&](PageRequest p) { return store_->ListCredentials(ctx.account, list, p); },
+        WriteCredential);
   }
   if (!ctx.is_post) {
     return MethodNotAllowed("GET, POST");
@@ -1021,31 +1014,18 @@ HttpResponse ApiHandler::Credentials(Ctx& ctx) {
   if (std::string why = CheckPassword(*password); !why.empty()) {
     return Invalid(why);
   }
-  auto created = store_->CreateCredential(ctx.account, list, *username, *password);
-  if (!created.ok()) {
-    return StoreError(created.status(), false, ctx.NotFoundMessage());
-  }
-  Changed();
-  return JsonResponse(201, Single(*created, WriteCredential));
+  return ctx.Written(store_->CreateCredential(ctx.account, list, *username, *password), 201, false,
+                     WriteCredential);
 }
 
 HttpResponse ApiHandler::CredentialItem(Ctx& ctx) {
   const std::string& list = ctx.seg[1];
   const std::string& sid = ctx.seg[3];
   if (ctx.is_get) {
-    auto c = store_->GetCredential(ctx.account, list, sid);
-    if (!c.ok()) {
-      return StoreError(c.status(), true, ctx.NotFoundMessage());
-    }
-    return JsonResponse(200, Single(*c, WriteCredential));
+    return ctx.Found(store_->GetCredential(ctx.account, list, sid), WriteCredential);
   }
   if (ctx.is_delete) {
-    const absl::Status s = store_->DeleteCredential(ctx.account, list, sid);
-    if (!s.ok()) {
-      return StoreError(s, true, ctx.NotFoundMessage());
-    }
-    Changed();
-    return JsonResponse(204, "");
+    return ctx.Deleted(store_->DeleteCredential(ctx.account, list, sid));
   }
   if (!ctx.is_post) {
     return MethodNotAllowed("GET, POST, DELETE");
@@ -1057,89 +1037,11 @@ HttpResponse ApiHandler::CredentialItem(Ctx& ctx) {
   if (std::string why = CheckPassword(*password); !why.empty()) {
     return Invalid(why);
   }
-  auto updated = store_->UpdateCredential(ctx.account, list, sid, *password);
-  if (!updated.ok()) {
-    return StoreError(updated.status(), true, ctx.NotFoundMessage());
-  }
-  Changed();
-  return JsonResponse(200, Single(*updated, WriteCredential));
+  return ctx.Written(store_->UpdateCredential(ctx.account, list, sid, *password), 200, true,
+                     WriteCredential);
 }
 
-// ---- IP access control lists and addresses ----
-
-HttpResponse ApiHandler::IpAcls(Ctx& ctx) {
-  if (ctx.is_get) {
-    HttpResponse err;
-    if (!ParsePaging(ctx.req, ctx.page, err)) {
-      return err;
-    }
-    auto page = store_->ListIpAccessControlLists(ctx.account, ctx.page);
-    if (!page.ok()) {
-      return StoreError(page.status(), true, ctx.NotFoundMessage());
-    }
-    return JsonResponse(200, ListBody("ip_access_control_lists", ctx.collection, "", ctx.page,
-                                      page->items.size(), page->has_more, [&](JsonWriter& w) {
-                                        for (const auto& l : page->items) {
-                                          WriteIpAcl(w, l);
-                                        }
-                                      }));
-  }
-  if (!ctx.is_post) {
-    return MethodNotAllowed("GET, POST");
-  }
-  const std::string* name = ctx.Required("FriendlyName");
-  if (name == nullptr) {
-    return Missing("FriendlyName");
-  }
-  if (std::string why = CheckFriendlyName(*name); !why.empty()) {
-    return Invalid(why);
-  }
-  IpAccessControlList l;
-  l.account_sid = ctx.account;
-  l.friendly_name = *name;
-  auto created = store_->CreateIpAccessControlList(l);
-  if (!created.ok()) {
-    return StoreError(created.status(), false, ctx.NotFoundMessage());
-  }
-  Changed();
-  return JsonResponse(201, Single(*created, WriteIpAcl));
-}
-
-HttpResponse ApiHandler::IpAclItem(Ctx& ctx) {
-  const std::string& sid = ctx.seg[1];
-  if (ctx.is_delete) {
-    const absl::Status s = store_->DeleteIpAccessControlList(ctx.account, sid);
-    if (!s.ok()) {
-      return StoreError(s, true, ctx.NotFoundMessage());
-    }
-    Changed();
-    return JsonResponse(204, "");
-  }
-  if (!ctx.is_get && !ctx.is_post) {
-    return MethodNotAllowed("GET, POST, DELETE");
-  }
-  auto l = store_->GetIpAccessControlList(ctx.account, sid);
-  if (!l.ok()) {
-    return StoreError(l.status(), true, ctx.NotFoundMessage());
-  }
-  if (ctx.is_post) {
-    const std::string* name = ctx.Required("FriendlyName");
-    if (name == nullptr) {
-      return Missing("FriendlyName");
-    }
-    if (std::string why = CheckFriendlyName(*name); !why.empty()) {
-      return Invalid(why);
-    }
-    l->friendly_name = *name;
-    auto updated = store_->UpdateIpAccessControlList(*l);
-    if (!updated.ok()) {
-      return StoreError(updated.status(), true, ctx.NotFoundMessage());
-    }
-    Changed();
-    l = std::move(updated);
-  }
-  return JsonResponse(200, Single(*l, WriteIpAcl));
-}
+// ---- IP addresses ----
 
 namespace {
 
@@ -1185,20 +1087,9 @@ bool ApplyIpFields(const FormFields& form, IpAddress& a, bool creating, HttpResp
 HttpResponse ApiHandler::IpAddresses(Ctx& ctx) {
   const std::string& acl = ctx.seg[1];
   if (ctx.is_get) {
-    HttpResponse err;
-    if (!ParsePaging(ctx.req, ctx.page, err)) {
-      return err;
-    }
-    auto page = store_->ListIpAddresses(ctx.account, acl, ctx.page);
-    if (!page.ok()) {
-      return StoreError(page.status(), true, ctx.NotFoundMessage());
-    }
-    return JsonResponse(200, ListBody("ip_addresses", ctx.collection, "", ctx.page,
-                                      page->items.size(), page->has_more, [&](JsonWriter& w) {
-                                        for (const auto& a : page->items) {
-                                          WriteIpAddress(w, a);
-                                        }
-                                      }));
+    return ctx.Listed(
+        "ip_addresses", [&](PageRequest p) { return store_->ListIpAddresses(ctx.account, acl, p); },
+        WriteIpAddress);
   }
   if (!ctx.is_post) {
     return MethodNotAllowed("GET, POST");
@@ -1216,48 +1107,30 @@ HttpResponse ApiHandler::IpAddresses(Ctx& ctx) {
   if (!ApplyIpFields(ctx.form, a, true, err)) {
     return err;
   }
-  auto created = store_->CreateIpAddress(a);
-  if (!created.ok()) {
-    return StoreError(created.status(), false, ctx.NotFoundMessage());
-  }
-  Changed();
-  return JsonResponse(201, Single(*created, WriteIpAddress));
+  return ctx.Written(store_->CreateIpAddress(a), 201, false, WriteIpAddress);
 }
 
 HttpResponse ApiHandler::IpAddressItem(Ctx& ctx) {
   const std::string& acl = ctx.seg[1];
   const std::string& sid = ctx.seg[3];
   if (ctx.is_delete) {
-    const absl::Status s = store_->DeleteIpAddress(ctx.account, acl, sid);
-    if (!s.ok()) {
-      return StoreError(s, true, ctx.NotFoundMessage());
-    }
-    Changed();
-    return JsonResponse(204, "");
+    return ctx.Deleted(store_->DeleteIpAddress(ctx.account, acl, sid));
   }
   if (!ctx.is_get && !ctx.is_post) {
     return MethodNotAllowed("GET, POST, DELETE");
   }
   auto a = store_->GetIpAddress(ctx.account, acl, sid);
-  if (!a.ok()) {
-    return StoreError(a.status(), true, ctx.NotFoundMessage());
+  if (!ctx.is_post || !a.ok()) {
+    return ctx.Found(a, WriteIpAddress);
   }
-  if (ctx.is_post) {
-    if (const std::string* v = ctx.Field("IpAddress"); v != nullptr && v->empty()) {
-      return Invalid("IpAddress must not be empty");
-    }
-    HttpResponse err;
-    if (!ApplyIpFields(ctx.form, *a, false, err)) {
-      return err;
-    }
-    auto updated = store_->UpdateIpAddress(*a);
-    if (!updated.ok()) {
-      return StoreError(updated.status(), false, ctx.NotFoundMessage());
-    }
-    Changed();
-    a = std::move(updated);
+  if (const std::string* v = ctx.Field("IpAddress"); v != nullptr && v->empty()) {
+    return Invalid("IpAddress must not be empty");
   }
-  return JsonResponse(200, Single(*a, WriteIpAddress));
+  HttpResponse err;
+  if (!ApplyIpFields(ctx.form, *a, false, err)) {
+    return err;
+  }
+  return ctx.Written(store_->UpdateIpAddress(*a), 200, false, WriteIpAddress);
 }
 
 }  // namespace sipfront::control::api_internal

@@ -50,6 +50,10 @@ enum ErrorCode : int {
   kCodeUnsupportedMediaType = 21207,
 };
 
+// The names and store methods of one kind of list (api_handler.cc).
+template <class L>
+struct ListKind;
+
 // An error response in the hosted API's shape: {"code", "message", "more_info", "status"}.
 [[nodiscard]] HttpResponse ErrorResponse(unsigned status, int code, std::string_view message);
 
@@ -71,18 +75,16 @@ class ApiHandler {
   HttpResponse Mappings(Ctx& ctx, MappingKind kind);
   HttpResponse MappingItem(Ctx& ctx, MappingKind kind);
   HttpResponse Registrations(Ctx& ctx);
-  HttpResponse CredentialLists(Ctx& ctx);
-  HttpResponse CredentialListItem(Ctx& ctx);
+  // A kind of list's collection or one list (credential lists, IP access control lists).
+  template <class L>
+  HttpResponse Lists(Ctx& ctx, const ListKind<L>& kind);
   HttpResponse Credentials(Ctx& ctx);
   HttpResponse CredentialItem(Ctx& ctx);
-  HttpResponse IpAcls(Ctx& ctx);
-  HttpResponse IpAclItem(Ctx& ctx);
   HttpResponse IpAddresses(Ctx& ctx);
   HttpResponse IpAddressItem(Ctx& ctx);
 
   // auth_type of a domain, from its calls mappings ("" when neither kind is mapped).
   std::string AuthType(const control::Domain& d);
-  void Changed();
 
   std::unique_ptr<Store> store_;
   std::function<void()> on_change_;
