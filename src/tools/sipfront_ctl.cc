@@ -314,6 +314,57 @@ void PrintFields(const Record& r, std::initializer_list<std::string_view> fields
   }
 }
 
+// A POST whose answer is one resource: with --json its body as the API sent it, else the
+// parsed record handed to `print`.
+template <class Print>
+int PostAndPrint(Ctx& c, const std::string& target, const Fields& fields, Print print) {
+  std::string body;
+  if (const int rc = Call(c, Method::kPost, target, fields, body); rc != kExitOk) {
+    return rc;
+  }
+  if (c.json) {
+    std::cout << body << '\n';
+    return kExitOk;
+  }
+  Record r;
+  if (const std::string error = sipfront::ctl::ParseRecord(body, r); !error.empty()) {
+    Fail("unexpected response: " + error);
+    return kExitFailed;
+  }
+  print(r);
+  return kExitOk;
+}
+
+// Every item of a list resource: with --json a JSON array, else a table of `row(item)`.
+template <class Row>
+int ListAsTable(Ctx& c, const std::string& path, const std::vector<std::string>& head, Row row) {
+  std::vector<Record> all;
+  if (const int rc = ListAll(c, path, all); rc != kExitOk) {
+    return rc;
+  }
+  if (c.json) {
+    PrintJsonArray(all);
+    return kExitOk;
+  }
+  std::vector<std::vector<std::string>> rows;
+  for (const Record& r : all) {
+    rows.push_back(row(r));
+  }
+  PrintTable(head, rows);
+  return kExitOk;
+}
+
+// DELETE, then (without --json) say what went.
+int DeleteAndSay(Ctx& c, const std::string& target, const std::string& said) {
+  if (const int rc = Delete(c, target); rc != kExitOk) {
+    return rc;
+  }
+  if (!c.json) {
+    std::cout << said << '\n';
+  }
+  return kExitOk;
+}
+
 std::string OnOff(std::string_view b) { return b == "true" ? "on" : b == "false" ? "off" : ""; }
 
 // ---------------------------------------------------------------------------------------
@@ -516,40 +567,17 @@ int DomainCreate(Ctx& c, const Args& a) {
   Fields f = {{"DomainName", a.Arg(0)}};
   DomainOptionsToFields(a, f);
   f.emplace_back("SipRegistration", a.Has("no-registration") ? "false" : "true");
-  std::string body;
-  if (const int rc = Call(c, Method::kPost, SipPath(c, "Domains"), f, body); rc != kExitOk) {
-    return rc;
-  }
-  if (c.json) {
-    std::cout << body << '\n';
-    return kExitOk;
-  }
-  Record d;
-  if (const std::string error = sipfront::ctl::ParseRecord(body, d); !error.empty()) {
-    Fail("unexpected response: " + error);
-    return kExitFailed;
-  }
-  PrintDomain(d);
-  return kExitOk;
+  return PostAndPrint(c, SipPath(c, "Domains"), f, PrintDomain);
 }
 
 int DomainList(Ctx& c, const Args&) {
-  std::vector<Record> all;
-  if (const int rc = ListAll(c, SipPath(c, "Domains"), all); rc != kExitOk) {
-    return rc;
-  }
-  if (c.json) {
-    PrintJsonArray(all);
-    return kExitOk;
-  }
-  std::vector<std::vector<std::string>> rows;
-  for (const Record& d : all) {
-    rows.push_back({std::string(d.Get("sid")), std::string(d.Get("domain_name")),
-                    OnOff(d.Get("sip_registration")), std::string(d.Get("friendly_name")),
-                    std::string(d.Get("voice_url"))});
-  }
-  PrintTable({"SID", "DOMAIN", "REGISTRATION", "FRIENDLY NAME", "VOICE URL"}, rows);
-  return kExitOk;
+  return ListAsTable(
+      c, SipPath(c, "Domains"), {"SID", "DOMAIN", "REGISTRATION", "FRIENDLY NAME", "VOICE URL"},
+      [](const Record& d) -> std::vector<std::string> {
+        return {std::string(d.Get("sid")), std::string(d.Get("domain_name")),
+                OnOff(d.Get("sip_registration")), std::string(d.Get("friendly_name")),
+                std::string(d.Get("voice_url"))};
+      });
 }
 
 struct MappingKindSpec {
@@ -614,23 +642,7 @@ int DomainUpdate(Ctx& c, const Args& a) {
   if (const int rc = ResolveDomain(c, a.Arg(0), d); rc != kExitOk) {
     return rc;
   }
-  std::string body;
-  if (const int rc =
-          Call(c, Method::kPost, SipPath(c, "Domains/" + std::string(d.Get("sid"))), f, body);
-      rc != kExitOk) {
-    return rc;
-  }
-  if (c.json) {
-    std::cout << body << '\n';
-    return kExitOk;
-  }
-  Record updated;
-  if (const std::string error = sipfront::ctl::ParseRecord(body, updated); !error.empty()) {
-    Fail("unexpected response: " + error);
-    return kExitFailed;
-  }
-  PrintDomain(updated);
-  return kExitOk;
+  return PostAndPrint(c, SipPath(c, "Domains/" + std::string(d.Get("sid"))), f, PrintDomain);
 }
 
 int DomainDelete(Ctx& c, const Args& a) {
@@ -638,13 +650,9 @@ int DomainDelete(Ctx& c, const Args& a) {
   if (const int rc = ResolveDomain(c, a.Arg(0), d); rc != kExitOk) {
     return rc;
   }
-  if (const int rc = Delete(c, SipPath(c, "Domains/" + std::string(d.Get("sid")))); rc != kExitOk) {
-    return rc;
-  }
-  if (!c.json) {
-    std::cout << "deleted domain " << d.Get("sid") << " (" << d.Get("domain_name") << ")\n";
-  }
-  return kExitOk;
+  return DeleteAndSay(c, SipPath(c, "Domains/" + std::string(d.Get("sid"))),
+                      "deleted domain " + std::string(d.Get("sid")) + " (" +
+                          std::string(d.Get("domain_name")) + ")");
 }
 
 // ---------------------------------------------------------------------------------------
@@ -943,24 +951,11 @@ std::string NormalisedIp(std::string_view text) {
 }
 
 int AclCreate(Ctx& c, const Args& a) {
-  Record acl;
-  std::string body;
-  if (const int rc = Call(c, Method::kPost, SipPath(c, "IpAccessControlLists"),
-                          {{"FriendlyName", a.Arg(0)}}, body);
-      rc != kExitOk) {
-    return rc;
-  }
-  if (c.json) {
-    std::cout << body << '\n';
-    return kExitOk;
-  }
-  if (const std::string error = sipfront::ctl::ParseRecord(body, acl); !error.empty()) {
-    Fail("unexpected response: " + error);
-    return kExitFailed;
-  }
-  std::cout << "created IP access control list " << acl.Get("sid") << " \""
-            << acl.Get("friendly_name") << "\"\n";
-  return kExitOk;
+  return PostAndPrint(c, SipPath(c, "IpAccessControlLists"), {{"FriendlyName", a.Arg(0)}},
+                      [](const Record& acl) {
+                        std::cout << "created IP access control list " << acl.Get("sid") << " \""
+                                  << acl.Get("friendly_name") << "\"\n";
+                      });
 }
 
 int AclDelete(Ctx& c, const Args& a) {
@@ -968,15 +963,9 @@ int AclDelete(Ctx& c, const Args& a) {
   if (const int rc = ResolveAcl(c, a.Arg(0), acl); rc != kExitOk) {
     return rc;
   }
-  if (const int rc = Delete(c, SipPath(c, "IpAccessControlLists/" + std::string(acl.Get("sid"))));
-      rc != kExitOk) {
-    return rc;
-  }
-  if (!c.json) {
-    std::cout << "deleted IP access control list " << acl.Get("sid") << " \""
-              << acl.Get("friendly_name") << "\"\n";
-  }
-  return kExitOk;
+  return DeleteAndSay(c, SipPath(c, "IpAccessControlLists/" + std::string(acl.Get("sid"))),
+                      "deleted IP access control list " + std::string(acl.Get("sid")) + " \"" +
+                          std::string(acl.Get("friendly_name")) + "\"");
 }
 
 int AclAdd(Ctx& c, const Args& a) {
@@ -995,45 +984,21 @@ int AclAdd(Ctx& c, const Args& a) {
   Fields f = {{"FriendlyName", a.Get("friendly-name").value_or(ip + "/" + std::to_string(bits))},
               {"IpAddress", ip},
               {"CidrPrefixLength", std::to_string(bits)}};
-  std::string body;
-  if (const int rc =
-          Call(c, Method::kPost,
-               SipPath(c, "IpAccessControlLists/" + std::string(acl.Get("sid")) + "/IpAddresses"),
-               f, body);
-      rc != kExitOk) {
-    return rc;
-  }
-  if (c.json) {
-    std::cout << body << '\n';
-    return kExitOk;
-  }
-  Record r;
-  if (const std::string error = sipfront::ctl::ParseRecord(body, r); !error.empty()) {
-    Fail("unexpected response: " + error);
-    return kExitFailed;
-  }
-  std::cout << "added " << r.Get("ip_address") << '/' << r.Get("cidr_prefix_length") << " ("
-            << r.Get("sid") << ") to " << acl.Get("sid") << " \"" << acl.Get("friendly_name")
-            << "\"\n";
-  return kExitOk;
+  return PostAndPrint(
+      c, SipPath(c, "IpAccessControlLists/" + std::string(acl.Get("sid")) + "/IpAddresses"), f,
+      [&acl](const Record& r) {
+        std::cout << "added " << r.Get("ip_address") << '/' << r.Get("cidr_prefix_length") << " ("
+                  << r.Get("sid") << ") to " << acl.Get("sid") << " \"" << acl.Get("friendly_name")
+                  << "\"\n";
+      });
 }
 
 int AclList(Ctx& c, const Args&) {
-  std::vector<Record> all;
-  if (const int rc = ListAll(c, SipPath(c, "IpAccessControlLists"), all); rc != kExitOk) {
-    return rc;
-  }
-  if (c.json) {
-    PrintJsonArray(all);
-    return kExitOk;
-  }
-  std::vector<std::vector<std::string>> rows;
-  for (const Record& r : all) {
-    rows.push_back({std::string(r.Get("sid")), std::string(r.Get("friendly_name")),
-                    std::string(r.Get("date_updated"))});
-  }
-  PrintTable({"SID", "FRIENDLY NAME", "UPDATED"}, rows);
-  return kExitOk;
+  return ListAsTable(c, SipPath(c, "IpAccessControlLists"), {"SID", "FRIENDLY NAME", "UPDATED"},
+                     [](const Record& r) -> std::vector<std::string> {
+                       return {std::string(r.Get("sid")), std::string(r.Get("friendly_name")),
+                               std::string(r.Get("date_updated"))};
+                     });
 }
 
 int AclAddresses(Ctx& c, const Record& acl, std::vector<Record>& out) {
