@@ -701,6 +701,22 @@ int FindUser(Ctx& c, const Record& domain, std::string_view username, std::vecto
   return kExitOk;
 }
 
+// The domain `a.Arg(0)` and the credentials of user `a.Arg(1)` in it; none is a failure.
+int ResolveUser(Ctx& c, const Args& a, Record& domain, std::vector<UserMatch>& users) {
+  if (const int rc = ResolveDomain(c, a.Arg(0), domain); rc != kExitOk) {
+    return rc;
+  }
+  if (const int rc = FindUser(c, domain, a.Arg(1), users); rc != kExitOk) {
+    return rc;
+  }
+  if (users.empty()) {
+    Fail("no user " + a.Arg(1) + " in the lists mapped to " +
+         std::string(domain.Get("domain_name")) + " for registrations");
+    return kExitFailed;
+  }
+  return kExitOk;
+}
+
 int UserAdd(Ctx& c, const Args& a) {
   const std::string& username = a.Arg(1);
   std::string password;
@@ -828,17 +844,9 @@ int UserPasswd(Ctx& c, const Args& a) {
     return rc;
   }
   Record domain;
-  if (const int rc = ResolveDomain(c, a.Arg(0), domain); rc != kExitOk) {
-    return rc;
-  }
   std::vector<UserMatch> users;
-  if (const int rc = FindUser(c, domain, a.Arg(1), users); rc != kExitOk) {
+  if (const int rc = ResolveUser(c, a, domain, users); rc != kExitOk) {
     return rc;
-  }
-  if (users.empty()) {
-    Fail("no user " + a.Arg(1) + " in the lists mapped to " +
-         std::string(domain.Get("domain_name")) + " for registrations");
-    return kExitFailed;
   }
   std::vector<Record> updated;
   for (const UserMatch& u : users) {  // every list that holds the name: one password for all
@@ -878,17 +886,9 @@ int UserPasswd(Ctx& c, const Args& a) {
 
 int UserRemove(Ctx& c, const Args& a) {
   Record domain;
-  if (const int rc = ResolveDomain(c, a.Arg(0), domain); rc != kExitOk) {
-    return rc;
-  }
   std::vector<UserMatch> users;
-  if (const int rc = FindUser(c, domain, a.Arg(1), users); rc != kExitOk) {
+  if (const int rc = ResolveUser(c, a, domain, users); rc != kExitOk) {
     return rc;
-  }
-  if (users.empty()) {
-    Fail("no user " + a.Arg(1) + " in the lists mapped to " +
-         std::string(domain.Get("domain_name")) + " for registrations");
-    return kExitFailed;
   }
   for (const UserMatch& u : users) {
     if (const int rc = Delete(c, SipPath(c, "CredentialLists/" + u.list_sid + "/Credentials/" +
