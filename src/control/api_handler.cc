@@ -12,6 +12,7 @@
 #include "sipfront/control/model.h"
 
 #include "api_json.h"
+#include "store_util.h"
 
 namespace sipfront::control::api_internal {
 
@@ -19,13 +20,6 @@ namespace {
 
 constexpr std::string_view kApiVersion = "2010-04-01";
 constexpr uint32_t kMaxPage = 1000000;  // Page * PageSize stays far below 2^32
-
-bool IEquals(std::string_view a, std::string_view b) {
-  return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin(), [](char x, char y) {
-           return std::tolower(static_cast<unsigned char>(x)) ==
-                  std::tolower(static_cast<unsigned char>(y));
-         });
-}
 
 // SIDs are accepted in either case; the store keeps the lowercase hex sipfront mints.
 std::string NormalizeSid(std::string_view s) {
@@ -412,11 +406,11 @@ std::string ListBody(std::string_view key, std::string_view collection,
 }
 
 bool ParseBool(const std::string& v, bool& out) {
-  if (IEquals(v, "true")) {
+  if (EqualsNoCase(v, "true")) {
     out = true;
     return true;
   }
-  if (IEquals(v, "false")) {
+  if (EqualsNoCase(v, "false")) {
     out = false;
     return true;
   }
@@ -437,7 +431,7 @@ bool IsFormContentType(std::string_view ct) {
   while (!media.empty() && (media.back() == ' ' || media.back() == '\t')) {
     media.remove_suffix(1);
   }
-  return IEquals(media, "application/x-www-form-urlencoded");
+  return EqualsNoCase(media, "application/x-www-form-urlencoded");
 }
 
 }  // namespace
@@ -896,11 +890,11 @@ HttpResponse ApiHandler::Registrations(Ctx& ctx) {
   }
   // Aor is USER, or sip:USER@domain_name.
   std::string_view user = aor_arg;
-  if (user.size() >= 4 && IEquals(user.substr(0, 4), "sip:")) {
+  if (user.size() >= 4 && EqualsNoCase(user.substr(0, 4), "sip:")) {
     user.remove_prefix(4);
   }
   if (const std::size_t at = user.find('@'); at != std::string_view::npos) {
-    if (!IEquals(user.substr(at + 1), d->domain_name)) {
+    if (!EqualsNoCase(user.substr(at + 1), d->domain_name)) {
       return Invalid("Aor must be a user of " + d->domain_name);
     }
     user = user.substr(0, at);
