@@ -56,6 +56,10 @@ struct RuntimeNetwork {
 // One domain with everything its registrations and calls are checked against.
 struct RuntimeDomain {
   Domain domain;
+  // The store revision of the last write that changed anything below for this domain (its
+  // fields, its mapped lists' credentials or networks, its mappings): the loader rebuilds only
+  // domains whose content_revision moved.
+  uint64_t content_revision = 0;
   // Credentials of the lists mapped for registrations that have an HA1 for this domain's
   // realm; a username in two mapped lists appears once (the earlier mapping's).
   std::vector<RuntimeCredential> registration_credentials;
@@ -171,6 +175,21 @@ class Store {
   // Every domain with its registration credentials and ACL networks, and the revision it was
   // read at (one read transaction).
   virtual absl::StatusOr<Runtime> LoadRuntime() = 0;
+  // The same for the named domains only (SIDs of domains that no longer exist are left out).
+  virtual absl::StatusOr<Runtime> LoadRuntime(const std::vector<std::string>& domain_sids) = 0;
+
+  // Every domain's SID and content_revision, and the store revision (one read transaction):
+  // cheap (one row per domain), so the loader can find what changed without reading
+  // credentials.
+  struct DomainRevision {
+    std::string sid;
+    uint64_t content_revision = 0;
+  };
+  struct DomainRevisions {
+    uint64_t revision = 0;
+    std::vector<DomainRevision> domains;
+  };
+  virtual absl::StatusOr<DomainRevisions> LoadDomainRevisions() = 0;
 };
 
 }  // namespace sipfront::control
