@@ -5,9 +5,13 @@
 // and writes.
 #include "sipfront/control/store.h"
 
+#include <algorithm>
 #include <array>
+#include <bit>
 #include <ctime>
+#include <optional>
 #include <string>
+#include <tuple>
 #include <type_traits>
 #include <unordered_map>
 #include <unordered_set>
@@ -220,6 +224,9 @@ struct ListTable {
   uint32_t per_list;
   // Run (with the list's SID) before the list row itself is deleted.
   std::array<std::string_view, 2> delete_entries;
+  // The mapping kinds that name a list of this kind: a change to its entries touches the
+  // domains of these mappings (TouchMappedDomains).
+  std::array<MappingKind, 2> mapping_kinds;
 };
 constexpr ListTable kCredentialLists = {
     "credential_lists",
@@ -235,6 +242,8 @@ constexpr ListTable kCredentialLists = {
     {"DELETE FROM credential_ha1 WHERE credential_sid IN"
      " (SELECT sid FROM credentials WHERE credential_list_sid = ?)",
      "DELETE FROM credentials WHERE credential_list_sid = ?"},
+    // Registrations check the credentials; calls mappings too, for call routing to come.
+    {MappingKind::kRegistrationsCredentialList, MappingKind::kCallsCredentialList},
 };
 constexpr ListTable kIpAccessControlLists = {
     "ip_access_control_lists",
@@ -248,6 +257,7 @@ constexpr ListTable kIpAccessControlLists = {
     "IP addresses",
     kMaxIpAddressesPerAcl,
     {"DELETE FROM ip_addresses WHERE ip_access_control_list_sid = ?", ""},
+    {MappingKind::kRegistrationsIpAcl, MappingKind::kCallsIpAcl},
 };
 template <class L>
 struct ListTableOf;
@@ -293,6 +303,28 @@ class Txn {
   db::Db& db_;
   bool open_ = false;
 };
+
+// The domains a runtime load is restricted to: their SIDs (distinct) in chunks of at most
+// kMaxInList, each padded to a power of two by repeating its last SID, so that the IN lists
+// take a few statement texts only (the SQLite driver caches a prepared statement per text).
+constexpr std::size_t kMaxInList = 512;
+struct DomainFilter {
+  std::vector<std::vector<Param>> chunks;
+};
+DomainFilter ChunkSids(std::vector<std::string_view> sids) {
+  std::sort(sids.begin(), sids.end());
+  sids.erase(std::unique(sids.begin(), sids.end()), sids.end());
+  DomainFilter f;
+  for (std::size_t i = 0; i < sids.size(); i += kMaxInList) {
+    const std::size_t n = std::min(kMaxInList, sids.size() - i);
+    std::vector<Param>& chunk = f.chunks.emplace_back();
+    chunk.reserve(std::bit_ceil(n));
+    chunk.assign(sids.begin() + static_cast<std::ptrdiff_t>(i),
+                 sids.begin() + static_cast<std::ptrdiff_t>(i + n));
+    chunk.resize(std::bit_ceil(n), chunk.back());
+  }
+  return f;
+}
 
 class SqlStore final : public Store {
  public:
@@ -365,6 +397,8 @@ class SqlStore final : public Store {
                              std::string_view domain_sid, std::string_view list_sid) override;
 
   absl::StatusOr<Runtime> LoadRuntime() override;
+  absl::StatusOr<Runtime> LoadRuntime(const std::vector<std::string>& domain_sids) override;
+  absl::StatusOr<DomainRevisions> LoadDomainRevisions() override;
 
  private:
   // " FOR UPDATE" on PostgreSQL: the row lock that keeps concurrent edges within limits.
@@ -423,6 +457,24 @@ class SqlStore final : public Store {
   template <class L>
   absl::Status DeleteList(std::string_view account, std::string_view sid);
 
+  // Content revisions (RuntimeDomain::content_revision), set to the writing transaction's
+  // `revision`: of domain `sid`; of every domain that maps list `list_sid` (a list of kind
+  // `t`). Run before anything deletes the mappings.
+  absl::Status TouchDomain(std::string_view sid, int64_t revision);
+  absl::Status TouchMappedDomains(const ListTable& t, std::string_view list_sid, int64_t revision);
+
+  // LoadRuntime of every domain (`sids` null) or of the named ones.
+  absl::StatusOr<Runtime> LoadRuntimeOf(const std::vector<std::string>* sids);
+  // Runs `select` (a SELECT without WHERE or ORDER BY) with `where` (a condition, or empty)
+  // and `params`, restricted to the domains `column` names in `filter` (every domain when
+  // null: one statement; else one per chunk), then `order_by`; `each(rows)` gets each
+  // statement's rows.
+  template <class F>
+  absl::Status QueryDomains(const DomainFilter* filter, std::string_view select,
+                            std::string_view where, std::string_view column,
+                            std::string_view order_by, std::initializer_list<Param> params,
+                            F&& each);
+
   // The HA1 rows of credential `sid` for every domain of `account`.
   absl::Status WriteHa1s(std::string_view account, std::string_view sid, std::string_view username,
                          std::string_view password);
@@ -453,6 +505,21 @@ auto SqlStore::Write(F&& body) -> std::invoke_result_t<F, int64_t> {
   }
   SIPFRONT_RETURN_IF_ERROR(txn.Commit());
   return result;
+}
+
+absl::Status SqlStore::TouchDomain(std::string_view sid, int64_t revision) {
+  return db_->Exec("UPDATE domains SET content_revision = ? WHERE sid = ?", {revision, sid})
+      .status();
+}
+
+absl::Status SqlStore::TouchMappedDomains(const ListTable& t, std::string_view list_sid,
+                                          int64_t revision) {
+  return db_
+      ->Exec(
+          "UPDATE domains SET content_revision = ? WHERE sid IN"
+          " (SELECT domain_sid FROM mappings WHERE list_sid = ? AND kind IN (?, ?))",
+          {revision, list_sid, MappingCode(t.mapping_kinds[0]), MappingCode(t.mapping_kinds[1])})
+      .status();
 }
 
 absl::StatusOr<bool> SqlStore::Exists(std::string_view sql, std::initializer_list<Param> params,
@@ -713,17 +780,17 @@ absl::StatusOr<Domain> SqlStore::CreateDomain(Domain d) {
     d.sid = NewSid(Kind::kDomain);
   }
   d.date_created = d.date_updated = Now();
-  return Write([&](int64_t) -> absl::StatusOr<Domain> {
+  return Write([&](int64_t revision) -> absl::StatusOr<Domain> {
     SIPFRONT_RETURN_IF_ERROR(
         LockAccountWithRoom(d.account_sid, "domains", kMaxDomainsPerAccount, "domains"));
     SIPFRONT_RETURN_IF_ERROR(CheckDomainNameFree(d.domain_name));
     SIPFRONT_RETURN_IF_ERROR(
         Insert(Cat("INSERT INTO domains (", kDomainCols,
-                   ") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"),
+                   ", content_revision) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"),
                {d.sid, d.account_sid, d.domain_name, d.friendly_name, d.voice_url, d.voice_method,
                 d.voice_fallback_url, d.voice_fallback_method, d.voice_status_callback_url,
                 d.voice_status_callback_method, d.sip_registration, d.secure,
-                d.emergency_calling_enabled, d.date_created, d.date_updated},
+                d.emergency_calling_enabled, d.date_created, d.date_updated, revision},
                "Domain", d.sid));
     return d;
   });
@@ -744,7 +811,7 @@ absl::StatusOr<Page<Domain>> SqlStore::ListDomains(std::string_view account, Pag
 absl::StatusOr<Domain> SqlStore::UpdateDomain(const Domain& in) {
   Domain d = in;
   SIPFRONT_RETURN_IF_ERROR(ValidateDomain(d));
-  return Write([&](int64_t) -> absl::StatusOr<Domain> {
+  return Write([&](int64_t revision) -> absl::StatusOr<Domain> {
     absl::StatusOr<Domain> old =
         GetOne(Cat("SELECT ", kDomainCols, " FROM domains WHERE sid = ? AND account_sid = ?"),
                {d.sid, d.account_sid}, &ToDomain, "Domain", d.sid, /*lock=*/true);
@@ -761,11 +828,11 @@ absl::StatusOr<Domain> SqlStore::UpdateDomain(const Domain& in) {
                   " voice_method = ?, voice_fallback_url = ?, voice_fallback_method = ?,"
                   " voice_status_callback_url = ?, voice_status_callback_method = ?,"
                   " sip_registration = ?, secure = ?, emergency_calling_enabled = ?,"
-                  " date_updated = ? WHERE sid = ? AND account_sid = ?",
+                  " date_updated = ?, content_revision = ? WHERE sid = ? AND account_sid = ?",
                   {d.domain_name, d.friendly_name, d.voice_url, d.voice_method,
                    d.voice_fallback_url, d.voice_fallback_method, d.voice_status_callback_url,
                    d.voice_status_callback_method, d.sip_registration, d.secure,
-                   d.emergency_calling_enabled, d.date_updated, d.sid, d.account_sid})
+                   d.emergency_calling_enabled, d.date_updated, revision, d.sid, d.account_sid})
             .status());
     return d;
   });
@@ -838,8 +905,9 @@ absl::StatusOr<L> SqlStore::UpdateList(const L& in) {
 template <class L>
 absl::Status SqlStore::DeleteList(std::string_view account, std::string_view sid) {
   const ListTable& t = ListTableOf<L>::kTable;
-  return Write([&](int64_t) -> absl::Status {
+  return Write([&](int64_t revision) -> absl::Status {
     SIPFRONT_RETURN_IF_ERROR(RequireList(t, account, sid, /*lock=*/true));
+    SIPFRONT_RETURN_IF_ERROR(TouchMappedDomains(t, sid, revision));
     SIPFRONT_RETURN_IF_ERROR(db_->Exec("DELETE FROM mappings WHERE list_sid = ?", {sid}).status());
     for (std::string_view statement : t.delete_entries) {
       if (!statement.empty()) {
@@ -926,7 +994,7 @@ absl::StatusOr<Credential> SqlStore::CreateCredential(std::string_view account,
   c.credential_list_sid = std::string(list_sid);
   c.username = std::string(username);
   c.date_created = c.date_updated = Now();
-  return Write([&](int64_t) -> absl::StatusOr<Credential> {
+  return Write([&](int64_t revision) -> absl::StatusOr<Credential> {
     SIPFRONT_RETURN_IF_ERROR(LockListWithRoom(kCredentialLists, account, list_sid));
     absl::StatusOr<bool> taken =
         Exists("SELECT sid FROM credentials WHERE credential_list_sid = ? AND username = ?",
@@ -944,6 +1012,7 @@ absl::StatusOr<Credential> SqlStore::CreateCredential(std::string_view account,
                    c.date_updated})
             .status());
     SIPFRONT_RETURN_IF_ERROR(WriteHa1s(account, c.sid, username, password));
+    SIPFRONT_RETURN_IF_ERROR(TouchMappedDomains(kCredentialLists, list_sid, revision));
     return c;
   });
 }
@@ -975,7 +1044,7 @@ absl::StatusOr<Credential> SqlStore::UpdateCredential(std::string_view account,
   if (std::string r = CheckPassword(password); !r.empty()) {
     return absl::InvalidArgumentError(r);
   }
-  return Write([&](int64_t) -> absl::StatusOr<Credential> {
+  return Write([&](int64_t revision) -> absl::StatusOr<Credential> {
     absl::StatusOr<Credential> c =
         GetOne(Cat("SELECT ", kCredentialCols, kCredentialWhere), {sid, list_sid, account},
                &ToCredential, "Credential", sid, /*lock=*/true);
@@ -989,16 +1058,18 @@ absl::StatusOr<Credential> SqlStore::UpdateCredential(std::string_view account,
     SIPFRONT_RETURN_IF_ERROR(
         db_->Exec("UPDATE credentials SET date_updated = ? WHERE sid = ?", {c->date_updated, sid})
             .status());
+    SIPFRONT_RETURN_IF_ERROR(TouchMappedDomains(kCredentialLists, list_sid, revision));
     return c;
   });
 }
 
 absl::Status SqlStore::DeleteCredential(std::string_view account, std::string_view list_sid,
                                         std::string_view sid) {
-  return Write([&](int64_t) -> absl::Status {
+  return Write([&](int64_t revision) -> absl::Status {
     SIPFRONT_RETURN_IF_ERROR(RequireRow(Cat("SELECT sid", kCredentialWhere),
                                         {sid, list_sid, account}, "Credential", sid,
                                         /*lock=*/true));
+    SIPFRONT_RETURN_IF_ERROR(TouchMappedDomains(kCredentialLists, list_sid, revision));
     SIPFRONT_RETURN_IF_ERROR(
         db_->Exec("DELETE FROM credential_ha1 WHERE credential_sid = ?", {sid}).status());
     return db_->Exec("DELETE FROM credentials WHERE sid = ?", {sid}).status();
@@ -1044,7 +1115,7 @@ absl::StatusOr<IpAddress> SqlStore::CreateIpAddress(IpAddress a) {
     a.sid = NewSid(Kind::kIpAddress);
   }
   a.date_created = a.date_updated = Now();
-  return Write([&](int64_t) -> absl::StatusOr<IpAddress> {
+  return Write([&](int64_t revision) -> absl::StatusOr<IpAddress> {
     const std::string& acl = a.ip_access_control_list_sid;
     SIPFRONT_RETURN_IF_ERROR(LockListWithRoom(kIpAccessControlLists, a.account_sid, acl));
     SIPFRONT_RETURN_IF_ERROR(CheckNetworkFree(a, ""));
@@ -1053,6 +1124,7 @@ absl::StatusOr<IpAddress> SqlStore::CreateIpAddress(IpAddress a) {
                {a.sid, a.account_sid, acl, a.friendly_name, a.ip_address, a.cidr_prefix_length,
                 a.date_created, a.date_updated},
                "IP address", a.sid));
+    SIPFRONT_RETURN_IF_ERROR(TouchMappedDomains(kIpAccessControlLists, acl, revision));
     return a;
   });
 }
@@ -1075,7 +1147,7 @@ absl::StatusOr<Page<IpAddress>> SqlStore::ListIpAddresses(std::string_view accou
 absl::StatusOr<IpAddress> SqlStore::UpdateIpAddress(const IpAddress& in) {
   IpAddress a = in;
   SIPFRONT_RETURN_IF_ERROR(ValidateIpAddress(a));
-  return Write([&](int64_t) -> absl::StatusOr<IpAddress> {
+  return Write([&](int64_t revision) -> absl::StatusOr<IpAddress> {
     const std::string& acl = a.ip_access_control_list_sid;
     // The list first (the parent lock), then the address; either missing is the address's
     // NotFound.
@@ -1101,15 +1173,17 @@ absl::StatusOr<IpAddress> SqlStore::UpdateIpAddress(const IpAddress& in) {
                   " cidr_prefix_length = ?, date_updated = ? WHERE sid = ?",
                   {a.friendly_name, a.ip_address, a.cidr_prefix_length, a.date_updated, a.sid})
             .status());
+    SIPFRONT_RETURN_IF_ERROR(TouchMappedDomains(kIpAccessControlLists, acl, revision));
     return a;
   });
 }
 
 absl::Status SqlStore::DeleteIpAddress(std::string_view account, std::string_view acl_sid,
                                        std::string_view sid) {
-  return Write([&](int64_t) -> absl::Status {
+  return Write([&](int64_t revision) -> absl::Status {
     SIPFRONT_RETURN_IF_ERROR(RequireRow(Cat("SELECT sid", kIpWhere), {sid, acl_sid, account},
                                         "IP address", sid, /*lock=*/true));
+    SIPFRONT_RETURN_IF_ERROR(TouchMappedDomains(kIpAccessControlLists, acl_sid, revision));
     return db_->Exec("DELETE FROM ip_addresses WHERE sid = ?", {sid}).status();
   });
 }
@@ -1192,6 +1266,7 @@ absl::StatusOr<Mapping> SqlStore::CreateMapping(MappingKind kind, std::string_vi
                   {m.domain_sid, code, m.list_sid, m.account_sid, revision, m.date_created,
                    m.date_updated})
             .status());
+    SIPFRONT_RETURN_IF_ERROR(TouchDomain(domain_sid, revision));
     return m;
   });
 }
@@ -1221,7 +1296,7 @@ absl::StatusOr<Page<Mapping>> SqlStore::ListMappings(MappingKind kind, std::stri
 
 absl::Status SqlStore::DeleteMapping(MappingKind kind, std::string_view account,
                                      std::string_view domain_sid, std::string_view list_sid) {
-  return Write([&](int64_t) -> absl::Status {
+  return Write([&](int64_t revision) -> absl::Status {
     SIPFRONT_RETURN_IF_ERROR(RequireDomain(account, domain_sid, /*lock=*/true));
     absl::StatusOr<int64_t> n = db_->Exec(
         "DELETE FROM mappings WHERE domain_sid = ? AND kind = ? AND list_sid = ?"
@@ -1233,13 +1308,65 @@ absl::Status SqlStore::DeleteMapping(MappingKind kind, std::string_view account,
     if (*n == 0) {
       return NotMapped(kind, domain_sid, list_sid);
     }
-    return absl::OkStatus();
+    return TouchDomain(domain_sid, revision);
   });
 }
 
 // ---- runtime ----
 
-absl::StatusOr<Runtime> SqlStore::LoadRuntime() {
+// "?, ?, ..." (n placeholders).
+std::string Placeholders(std::size_t n) {
+  std::string out;
+  out.reserve(n * 3);
+  for (std::size_t i = 0; i < n; ++i) {
+    out += i == 0 ? "?" : ", ?";
+  }
+  return out;
+}
+
+template <class F>
+absl::Status SqlStore::QueryDomains(const DomainFilter* filter, std::string_view select,
+                                    std::string_view where, std::string_view column,
+                                    std::string_view order_by, std::initializer_list<Param> params,
+                                    F&& each) {
+  if (filter == nullptr) {
+    absl::StatusOr<Rows> rows = db_->Query(
+        Cat(select, where.empty() ? "" : " WHERE ", where, " ORDER BY ", order_by), params);
+    if (!rows.ok()) {
+      return rows.status();
+    }
+    each(*rows);
+    return absl::OkStatus();
+  }
+  std::vector<Param> all;
+  for (const std::vector<Param>& chunk : filter->chunks) {
+    all.assign(params.begin(), params.end());
+    all.insert(all.end(), chunk.begin(), chunk.end());
+    absl::StatusOr<Rows> rows =
+        db_->Query(Cat(select, " WHERE ", where, where.empty() ? "" : " AND ", column, " IN (",
+                       Placeholders(chunk.size()), ") ORDER BY ", order_by),
+                   all);
+    if (!rows.ok()) {
+      return rows.status();
+    }
+    each(*rows);
+  }
+  return absl::OkStatus();
+}
+
+absl::StatusOr<Runtime> SqlStore::LoadRuntime() { return LoadRuntimeOf(nullptr); }
+
+absl::StatusOr<Runtime> SqlStore::LoadRuntime(const std::vector<std::string>& domain_sids) {
+  return LoadRuntimeOf(&domain_sids);
+}
+
+absl::StatusOr<Runtime> SqlStore::LoadRuntimeOf(const std::vector<std::string>* sids) {
+  std::optional<DomainFilter> chunks;
+  if (sids != nullptr) {
+    chunks = ChunkSids(std::vector<std::string_view>(sids->begin(), sids->end()));
+  }
+  const DomainFilter* filter = chunks.has_value() ? &*chunks : nullptr;
+
   Txn txn(*db_);
   SIPFRONT_RETURN_IF_ERROR(txn.Begin(db::TxnMode::kRead));
   Runtime rt;
@@ -1249,79 +1376,107 @@ absl::StatusOr<Runtime> SqlStore::LoadRuntime() {
   }
   rt.revision = static_cast<uint64_t>(*rev);
 
-  absl::StatusOr<Rows> domains =
-      db_->Query(Cat("SELECT ", kDomainCols, " FROM domains ORDER BY date_created, sid"));
-  if (!domains.ok()) {
-    return domains.status();
+  constexpr std::string_view kDomainOrder = "date_created, sid";
+  SIPFRONT_RETURN_IF_ERROR(
+      QueryDomains(filter, Cat("SELECT ", kDomainCols, ", content_revision FROM domains"), "",
+                   "sid", kDomainOrder, {}, [&](const Rows& rows) {
+                     for (const Row& r : rows) {
+                       RuntimeDomain& d = rt.domains.emplace_back();
+                       d.domain = ToDomain(r);
+                       d.content_revision = static_cast<uint64_t>(Int(r[15]));
+                     }
+                   }));
+  if (filter != nullptr && filter->chunks.size() > 1) {
+    // Each chunk came in order; the whole does too.
+    std::sort(rt.domains.begin(), rt.domains.end(),
+              [](const RuntimeDomain& a, const RuntimeDomain& b) {
+                return std::tie(a.domain.date_created, a.domain.sid) <
+                       std::tie(b.domain.date_created, b.domain.sid);
+              });
   }
-  // Keys view the domain SIDs in `domains`, which outlive the index.
+  // Keys view the domain SIDs in `rt.domains`, which is not resized below.
   std::unordered_map<std::string_view, std::size_t> index;
-  index.reserve(domains->size());
-  rt.domains.resize(domains->size());
-  for (std::size_t i = 0; i < domains->size(); ++i) {
-    rt.domains[i].domain = ToDomain((*domains)[i]);
-    if (const auto& sid = (*domains)[i][0]; sid.has_value()) {
-      index.emplace(*sid, i);
-    }
+  index.reserve(rt.domains.size());
+  for (std::size_t i = 0; i < rt.domains.size(); ++i) {
+    index.emplace(rt.domains[i].domain.sid, i);
   }
 
   // Registration credentials: mapping creation order (seq), then the list's own order; the
   // HA1 row for the domain's realm only; the first mapping that names a username wins.
-  absl::StatusOr<Rows> creds = db_->Query(
+  SIPFRONT_RETURN_IF_ERROR(QueryDomains(
+      filter,
       "SELECT m.domain_sid, c.username, h.ha1_md5, h.ha1_sha256"
       " FROM mappings m"
       " JOIN domains d ON d.sid = m.domain_sid"
       " JOIN credentials c ON c.credential_list_sid = m.list_sid AND c.account_sid = d.account_sid"
-      " JOIN credential_ha1 h ON h.credential_sid = c.sid AND h.realm = d.domain_name"
-      " WHERE m.kind = ?"
-      " ORDER BY m.domain_sid, m.seq, c.date_created, c.sid",
-      {MappingCode(MappingKind::kRegistrationsCredentialList)});
-  if (!creds.ok()) {
-    return creds.status();
-  }
-  // Rows come grouped by domain. `seen` views the current domain's usernames in `creds`,
-  // which outlives it; the HA1s are moved out of the rows.
-  std::unordered_set<std::string_view> seen;
-  const std::optional<std::string>* current = nullptr;
-  for (Row& r : *creds) {
-    if (current == nullptr || r[0] != *current) {
-      current = &r[0];
-      seen.clear();
-    }
-    const auto it = r[0].has_value() ? index.find(*r[0]) : index.end();
-    if (it == index.end() || !r[1].has_value() || !seen.insert(*r[1]).second) {
-      continue;
-    }
-    rt.domains[it->second].registration_credentials.push_back(
-        RuntimeCredential{*r[1], Take(r[2]), Take(r[3])});
-  }
+      " JOIN credential_ha1 h ON h.credential_sid = c.sid AND h.realm = d.domain_name",
+      "m.kind = ?", "m.domain_sid", "m.domain_sid, m.seq, c.date_created, c.sid",
+      {MappingCode(MappingKind::kRegistrationsCredentialList)}, [&](Rows& rows) {
+        // Rows come grouped by domain (a domain's rows all in one statement's). `seen` views
+        // the current domain's usernames in `rows`, which outlive it; the HA1s are moved out.
+        std::unordered_set<std::string_view> seen;
+        const std::optional<std::string>* current = nullptr;
+        for (Row& r : rows) {
+          if (current == nullptr || r[0] != *current) {
+            current = &r[0];
+            seen.clear();
+          }
+          const auto it = r[0].has_value() ? index.find(*r[0]) : index.end();
+          if (it == index.end() || !r[1].has_value() || !seen.insert(*r[1]).second) {
+            continue;
+          }
+          rt.domains[it->second].registration_credentials.push_back(
+              RuntimeCredential{*r[1], Take(r[2]), Take(r[3])});
+        }
+      }));
 
   // ACLs: a mapped ACL with no addresses still sets the flag (LEFT JOIN, NULL address).
-  absl::StatusOr<Rows> nets = db_->Query(
+  SIPFRONT_RETURN_IF_ERROR(QueryDomains(
+      filter,
       "SELECT m.domain_sid, m.kind, a.ip_address, a.cidr_prefix_length"
       " FROM mappings m"
-      " LEFT JOIN ip_addresses a ON a.ip_access_control_list_sid = m.list_sid"
-      " WHERE m.kind = ? OR m.kind = ?"
-      " ORDER BY m.domain_sid, m.seq, a.date_created, a.sid",
-      {MappingCode(MappingKind::kRegistrationsIpAcl), MappingCode(MappingKind::kCallsIpAcl)});
-  if (!nets.ok()) {
-    return nets.status();
-  }
-  for (const Row& r : *nets) {
-    auto it = index.find(Str(r[0]));
-    if (it == index.end()) {
-      continue;
-    }
-    RuntimeDomain& d = rt.domains[it->second];
-    const bool registrations = Int(r[1]) == MappingCode(MappingKind::kRegistrationsIpAcl);
-    (registrations ? d.registration_acl : d.calls_acl) = true;
-    if (r[2].has_value()) {
-      (registrations ? d.registration_networks : d.calls_networks)
-          .push_back(RuntimeNetwork{*r[2], static_cast<uint32_t>(Int(r[3]))});
-    }
-  }
+      " LEFT JOIN ip_addresses a ON a.ip_access_control_list_sid = m.list_sid",
+      "m.kind IN (?, ?)", "m.domain_sid", "m.domain_sid, m.seq, a.date_created, a.sid",
+      {MappingCode(MappingKind::kRegistrationsIpAcl), MappingCode(MappingKind::kCallsIpAcl)},
+      [&](const Rows& rows) {
+        for (const Row& r : rows) {
+          auto it = index.find(Str(r[0]));
+          if (it == index.end()) {
+            continue;
+          }
+          RuntimeDomain& d = rt.domains[it->second];
+          const bool registrations = Int(r[1]) == MappingCode(MappingKind::kRegistrationsIpAcl);
+          (registrations ? d.registration_acl : d.calls_acl) = true;
+          if (r[2].has_value()) {
+            (registrations ? d.registration_networks : d.calls_networks)
+                .push_back(RuntimeNetwork{*r[2], static_cast<uint32_t>(Int(r[3]))});
+          }
+        }
+      }));
   SIPFRONT_RETURN_IF_ERROR(txn.Commit());
   return rt;
+}
+
+absl::StatusOr<Store::DomainRevisions> SqlStore::LoadDomainRevisions() {
+  Txn txn(*db_);
+  SIPFRONT_RETURN_IF_ERROR(txn.Begin(db::TxnMode::kRead));
+  DomainRevisions out;
+  absl::StatusOr<int64_t> rev = Count("SELECT revision FROM meta WHERE id = 1", {});
+  if (!rev.ok()) {
+    return rev.status();
+  }
+  out.revision = static_cast<uint64_t>(*rev);
+  absl::StatusOr<Rows> rows =
+      db_->Query("SELECT sid, content_revision FROM domains ORDER BY date_created, sid");
+  if (!rows.ok()) {
+    return rows.status();
+  }
+  out.domains.reserve(rows->size());
+  for (Row& r : *rows) {
+    out.domains.push_back(DomainRevision{Take(r[0]), static_cast<uint64_t>(Int(r[1]))});
+  }
+  SIPFRONT_RETURN_IF_ERROR(txn.Commit());
+  return out;
 }
 
 }  // namespace

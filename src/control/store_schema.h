@@ -3,6 +3,7 @@
 #ifndef SIPFRONT_SRC_CONTROL_STORE_SCHEMA_H_
 #define SIPFRONT_SRC_CONTROL_STORE_SCHEMA_H_
 
+#include <iterator>
 #include <span>
 #include <string_view>
 
@@ -100,11 +101,20 @@ inline constexpr std::string_view kV1[] = {
     "CREATE INDEX mappings_by_list ON mappings (list_sid)",
 };
 
-inline constexpr Migration kMigrations[] = {
-    {1, kV1},
+// Version 2: domains.content_revision, the store revision of the last write that changed
+// what the workers check for the domain (store.cc's touch rules); existing domains start at
+// the current revision.
+inline constexpr std::string_view kV2[] = {
+    "ALTER TABLE domains ADD COLUMN content_revision BIGINT NOT NULL DEFAULT 0",
+    "UPDATE domains SET content_revision = (SELECT revision FROM meta WHERE id = 1)",
 };
 
-inline constexpr int kLatestVersion = 1;
+inline constexpr Migration kMigrations[] = {
+    {1, kV1},
+    {2, kV2},
+};
+
+inline constexpr int kLatestVersion = std::end(kMigrations)[-1].version;
 
 }  // namespace sipfront::control::schema
 

@@ -1129,16 +1129,16 @@ TEST_P(StoreTest, EveryWriteBumpsTheRevisionAndAnotherConnectionSeesIt) {
 }
 
 TEST_P(StoreTest, MigrationsRunOnceAndANewerDatabaseIsRefused) {
-  EXPECT_EQ(store_->SchemaVersion(), 1);
+  EXPECT_EQ(store_->SchemaVersion(), 2);
   const Domain d = MakeDomain(kAccountA, "mig.sip.example");
   const uint64_t rev = *store_->Revision();
   store_.reset();
   store_ = OpenStore();
   ASSERT_NE(store_, nullptr);
-  EXPECT_EQ(store_->SchemaVersion(), 1);
+  EXPECT_EQ(store_->SchemaVersion(), 2);
   EXPECT_EQ(*store_->Revision(), rev);
   EXPECT_TRUE(store_->GetDomain(kAccountA, d.sid).ok());
-  EXPECT_EQ(Raw("SELECT COUNT(*) FROM schema_migrations"), 1);
+  EXPECT_EQ(Raw("SELECT COUNT(*) FROM schema_migrations"), 2);
 
   store_.reset();
   Raw("INSERT INTO schema_migrations (version, applied_at) VALUES (7, 0)");
@@ -1146,7 +1146,7 @@ TEST_P(StoreTest, MigrationsRunOnceAndANewerDatabaseIsRefused) {
   ASSERT_FALSE(refused.ok());
   EXPECT_TRUE(absl::IsFailedPrecondition(refused.status())) << refused.status();
   EXPECT_NE(Msg(refused.status()).find("7"), std::string::npos) << refused.status();
-  EXPECT_NE(Msg(refused.status()).find("this build's 1"), std::string::npos) << refused.status();
+  EXPECT_NE(Msg(refused.status()).find("this build's 2"), std::string::npos) << refused.status();
 }
 
 INSTANTIATE_TEST_SUITE_P(Backends, StoreTest,
