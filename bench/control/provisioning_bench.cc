@@ -1,7 +1,9 @@
 // The control plane's costs (docs/benchmarks.md "Provisioning"):
-//   BM_Reload            what one provisioning change costs the loader: LoadRuntime() from a
-//                        SQLite store holding --credentials=N users (in lists of 1000 mapped to
-//                        one domain), then BuildProvisioned(). Set up once per process.
+//   BM_Reload            a full rebuild: LoadRuntime() from a SQLite store holding
+//                        --credentials=N users (tenants of 1000: one account, domain and list
+//                        each), then BuildProvisioned(). Set up once per process.
+//   BM_Change            one password change in one tenant until the loader holds the next
+//                        snapshot (per-domain reload: one domain rebuilt, the rest shared).
 //   BM_CreateCredential  one REST-style write: a credential with its HA1s, one transaction.
 //   BM_AclContains       the fast path's IP ACL check, ACLs of 1..100 networks.
 //   BM_DomainFind        the fast path's domain lookup among 1..10,000 domains.
@@ -50,55 +52,91 @@ std::string Numbered(const char* prefix, uint64_t n) {
   return s;
 }
 
-// The store of BM_Reload, filled once.
+// The store of BM_Reload and BM_Change, filled once: --credentials users spread over tenants
+// of 1000 (an account with one domain and one list mapped for registrations each), as a
+// multi-tenant edge holds them.
+constexpr uint32_t kPerTenant = kMaxCredentialsPerList;
+
 Store& Filled() {
   static std::unique_ptr<Store> store = [] {
     absl::StatusOr<std::unique_ptr<Store>> s = Store::Open("sqlite:" + g_dir + "/reload.db");
     Check(s.status());
-    Account a;
-    a.sid = Sid(Kind::kAccount, 1);
-    a.auth_token_sha256 = HashAuthToken("bench");
-    Check((*s)->PutAccount(a));
-    Domain d;
-    d.account_sid = a.sid;
-    d.domain_name = "bench.sip.example";
-    d.sip_registration = true;
-    absl::StatusOr<Domain> dom = (*s)->CreateDomain(d);
-    Check(dom.status());
-    for (uint32_t i = 0; i < g_credentials; ++i) {
-      if (i % kMaxCredentialsPerList == 0) {
-        CredentialList l;
-        l.sid = Sid(Kind::kCredentialList, i / kMaxCredentialsPerList + 1);
-        l.account_sid = a.sid;
-        l.friendly_name = Numbered("list ", i / kMaxCredentialsPerList);
-        Check((*s)->CreateCredentialList(l).status());
-        Check((*s)->CreateMapping(MappingKind::kRegistrationsCredentialList, a.sid, dom->sid, l.sid)
-                  .status());
-      }
-      Check((*s)->CreateCredential(a.sid,
-                                   Sid(Kind::kCredentialList, i / kMaxCredentialsPerList + 1),
-                                   Numbered("u", i), "Bench-Passw0rd-1")
+    for (uint32_t t = 0; t * kPerTenant < g_credentials; ++t) {
+      Account a;
+      a.sid = Sid(Kind::kAccount, 100 + t);
+      a.auth_token_sha256 = HashAuthToken("bench");
+      Check((*s)->PutAccount(a));
+      Domain d;
+      d.sid = Sid(Kind::kDomain, 100 + t);
+      d.account_sid = a.sid;
+      d.domain_name = Numbered("tenant", t) + ".sip.example";
+      d.sip_registration = true;
+      Check((*s)->CreateDomain(d).status());
+      CredentialList l;
+      l.sid = Sid(Kind::kCredentialList, 100 + t);
+      l.account_sid = a.sid;
+      l.friendly_name = "users";
+      Check((*s)->CreateCredentialList(l).status());
+      Check((*s)->CreateMapping(MappingKind::kRegistrationsCredentialList, a.sid, d.sid, l.sid)
                 .status());
+      for (uint32_t i = t * kPerTenant; i < g_credentials && i < (t + 1) * kPerTenant; ++i) {
+        Check((*s)->CreateCredential(a.sid, l.sid, Numbered("u", i), "Bench-Passw0rd-1").status());
+      }
     }
     return std::move(*s);
   }();
   return *store;
 }
 
+// Everything rebuilt: what the loader's first snapshot costs (and what every change cost
+// before per-domain reloads).
 void BM_Reload(benchmark::State& state) {
   Store& store = Filled();
   registrar::DomainNames names;
-  std::size_t creds = 0;
+  std::size_t domains = 0;
   for (auto _ : state) {
     absl::StatusOr<Runtime> rt = store.LoadRuntime();
     Check(rt.status());
     std::unique_ptr<registrar::Provisioned> p = BuildProvisioned(*rt, names);
-    creds = p->credentials.size();
+    domains = p->domains.size();
     benchmark::DoNotOptimize(p.get());
   }
-  state.counters["credentials"] = static_cast<double>(creds);
+  state.counters["credentials"] = static_cast<double>(g_credentials);
+  state.counters["domains"] = static_cast<double>(domains);
 }
 BENCHMARK(BM_Reload)->Unit(benchmark::kMillisecond);
+
+// One change (a password set in one tenant) until the loader holds the next snapshot: the
+// write, the revision check, the one domain reloaded, the snapshot assembled around the
+// other domains' unchanged pieces.
+void BM_Change(benchmark::State& state) {
+  Filled();
+  absl::StatusOr<std::unique_ptr<Store>> writer = Store::Open("sqlite:" + g_dir + "/reload.db");
+  absl::StatusOr<std::unique_ptr<Store>> reader = Store::Open("sqlite:" + g_dir + "/reload.db");
+  Check(writer.status());
+  Check(reader.status());
+  registrar::DomainNames names;
+  ProvisioningLoader loader(std::move(*reader), names);
+  Check(loader.Refresh().status());
+  absl::StatusOr<Page<Credential>> creds =
+      (*writer)->ListCredentials(Sid(Kind::kAccount, 100), Sid(Kind::kCredentialList, 100), {});
+  Check(creds.status());
+  const std::string cr = creds->items.at(0).sid;
+  uint64_t loaded_before = loader.counters().domains_loaded.load();
+  for (auto _ : state) {
+    Check((*writer)
+              ->UpdateCredential(Sid(Kind::kAccount, 100), Sid(Kind::kCredentialList, 100), cr,
+                                 "Bench-Passw0rd-2")
+              .status());
+    absl::StatusOr<std::unique_ptr<registrar::Provisioned>> p = loader.Refresh();
+    Check(p.status());
+    benchmark::DoNotOptimize(p->get());
+  }
+  state.counters["domains_per_change"] = benchmark::Counter(
+      static_cast<double>(loader.counters().domains_loaded.load() - loaded_before),
+      benchmark::Counter::kAvgIterations);
+}
+BENCHMARK(BM_Change)->Unit(benchmark::kMillisecond);
 
 void BM_CreateCredential(benchmark::State& state) {
   // Google Benchmark calls this several times: one store and one counter for all of them.

@@ -65,7 +65,8 @@ struct Fixture {
   // Users are added while the fixture is built, before any REGISTER runs.
   Provisioned* prov = new Provisioned;
   ProvisionedCell cell{std::unique_ptr<const Provisioned>(prov), 1};
-  auth::CredentialStore& credentials = prov->credentials;
+  DomainAuth& domain_auth = prov->AddDomain(names, kDomain, true);
+  auth::CredentialStore& credentials = domain_auth.credentials;
   auth::NonceCodec nonces{std::span<const uint8_t, 32>(kSecret), 300};
   RegistrarContext ctx;
   std::unique_ptr<BindingTable> table;
@@ -97,7 +98,7 @@ struct Fixture {
   }
 
   Fixture() {
-    const uint16_t domain = prov->domains.Add(names, kDomain, true);
+    const uint16_t domain = prov->domains.Find(kDomain)->id;
     ctx.hash_key = HashKey{0x1234, 0x5678};
     ctx.provisioned = &cell;
     ctx.names = &names;

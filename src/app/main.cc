@@ -426,14 +426,19 @@ int main(int argc, char** argv) {
       std::cerr << "sipfront: provisioning: seeded " << store_name << " from " << config_path
                 << "\n";
     }
-    absl::StatusOr<sipfront::control::Runtime> runtime = store->LoadRuntime();
-    if (!runtime.ok()) {
-      Die("provisioning store " + store_name + ": " + std::string(runtime.status().message()));
+  }
+  // The loader keeps one piece per domain; its first snapshot is the workers' first.
+  sipfront::control::ProvisioningLoader loader(open_store(), domain_names,
+                                               config.provisioning.poll_interval_ms);
+  {
+    absl::StatusOr<std::unique_ptr<sipfront::registrar::Provisioned>> first = loader.Refresh();
+    if (!first.ok()) {
+      Die("provisioning store " + store_name + ": " + std::string(first.status().message()));
     }
-    provisioned = std::make_unique<sipfront::registrar::ProvisionedCell>(
-        sipfront::control::BuildProvisioned(*runtime, domain_names), config.workers);
-    std::cerr << "sipfront: provisioning: " << runtime->domains.size() << " domains from "
-              << store_name << " (revision " << runtime->revision << ")\n";
+    std::cerr << "sipfront: provisioning: " << (*first)->domains.size() << " domains from "
+              << store_name << " (revision " << (*first)->revision << ")\n";
+    provisioned =
+        std::make_unique<sipfront::registrar::ProvisionedCell>(std::move(*first), config.workers);
   }
   const sipfront::auth::NonceCodec nonces(
       std::span<const uint8_t, 32>(reinterpret_cast<const uint8_t*>(secret.data()), 32),
@@ -682,9 +687,7 @@ int main(int argc, char** argv) {
 
   // The control plane: the loader publishes store changes to the workers; the REST API writes
   // to the store and tells the loader.
-  sipfront::control::ProvisioningLoader loader(open_store(), *provisioned, domain_names,
-                                               config.provisioning.poll_interval_ms);
-  loader.Start();
+  loader.Start(*provisioned);
   std::vector<const sipfront::registrar::BindingTable*> reg_tables;
   for (uint32_t s = 0; s < group.shards(); ++s) {
     reg_tables.push_back(&group.shard(s));
@@ -771,6 +774,7 @@ int main(int argc, char** argv) {
     calls_not_allowed += group.counters(i).calls_not_allowed;
   }
   std::cerr << "sipfront: provisioning: reloads=" << loader.counters().reloads.load()
+            << " domains_loaded=" << loader.counters().domains_loaded.load()
             << " load_errors=" << loader.counters().errors.load()
             << " revision=" << loader.counters().revision.load()
             << " api_requests=" << api_counters.requests

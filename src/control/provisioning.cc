@@ -24,12 +24,7 @@ bool ParseHa1(std::string_view hex, std::size_t len, auth::HexDigest& out) {
   return true;
 }
 
-// One NetworkSet per mapped ACL union; returns its index (or kNoAcl when nothing is mapped).
-int32_t AddAcl(bool mapped, const std::vector<RuntimeNetwork>& networks,
-               registrar::Provisioned& p) {
-  if (!mapped) {
-    return registrar::kNoAcl;
-  }
+registrar::NetworkSet Networks(const std::vector<RuntimeNetwork>& networks) {
   registrar::NetworkSet set;
   for (const RuntimeNetwork& n : networks) {
     // The store validated and normalised these; a row that still does not parse admits
@@ -37,8 +32,7 @@ int32_t AddAcl(bool mapped, const std::vector<RuntimeNetwork>& networks,
     (void)set.Add(n.ip_address, n.cidr_prefix_length);
   }
   set.Seal();
-  p.acls.push_back(std::move(set));
-  return static_cast<int32_t>(p.acls.size() - 1);
+  return set;
 }
 
 const char* TransportName(registrar::Transport t) {
@@ -61,36 +55,85 @@ const char* TransportName(registrar::Transport t) {
 
 }  // namespace
 
+std::shared_ptr<const registrar::DomainAuth> BuildDomainAuth(const RuntimeDomain& rd) {
+  auto piece = std::make_shared<registrar::DomainAuth>();
+  piece->content_revision = rd.content_revision;
+  piece->registration_acl = rd.registration_acl;
+  piece->registration_networks = Networks(rd.registration_networks);
+  piece->calls_acl = rd.calls_acl;
+  piece->calls_networks = Networks(rd.calls_networks);
+  for (const RuntimeCredential& c : rd.registration_credentials) {
+    auth::CredentialEntry e{};
+    if (ParseHa1(c.ha1_md5, 32, e.ha1_md5) && ParseHa1(c.ha1_sha256, 64, e.ha1_sha256)) {
+      (void)piece->credentials.AddHa1(rd.domain.domain_name, c.username, e);
+    }
+  }
+  return piece;
+}
+
 std::unique_ptr<registrar::Provisioned> BuildProvisioned(const Runtime& runtime,
                                                          registrar::DomainNames& names) {
   auto p = std::make_unique<registrar::Provisioned>();
   p->revision = runtime.revision;
   for (const RuntimeDomain& rd : runtime.domains) {
-    const uint16_t id = p->domains.Add(names, rd.domain.domain_name, rd.domain.sip_registration);
-    registrar::DomainInfo* d = p->domains.Mutable(id);
-    d->registration_acl = AddAcl(rd.registration_acl, rd.registration_networks, *p);
-    d->calls_acl = AddAcl(rd.calls_acl, rd.calls_networks, *p);
-    for (const RuntimeCredential& c : rd.registration_credentials) {
-      auth::CredentialEntry e{};
-      if (ParseHa1(c.ha1_md5, 32, e.ha1_md5) && ParseHa1(c.ha1_sha256, 64, e.ha1_sha256)) {
-        (void)p->credentials.AddHa1(d->name, c.username, e);
-      }
-    }
+    p->AddDomain(names, rd.domain.domain_name, rd.domain.sip_registration, BuildDomainAuth(rd));
   }
   return p;
 }
 
 // ---- ProvisioningLoader ----
 
-ProvisioningLoader::ProvisioningLoader(std::unique_ptr<Store> store,
-                                       registrar::ProvisionedCell& cell,
-                                       registrar::DomainNames& names, uint32_t poll_ms)
-    : store_(std::move(store)), cell_(cell), names_(names), poll_ms_(poll_ms) {}
+ProvisioningLoader::ProvisioningLoader(std::unique_ptr<Store> store, registrar::DomainNames& names,
+                                       uint32_t poll_ms)
+    : store_(std::move(store)), names_(names), poll_ms_(poll_ms) {}
 
 ProvisioningLoader::~ProvisioningLoader() { Stop(); }
 
-void ProvisioningLoader::Start() {
-  counters_.revision.store(cell_.Load()->revision, std::memory_order_relaxed);
+absl::StatusOr<std::unique_ptr<registrar::Provisioned>> ProvisioningLoader::Refresh() {
+  absl::StatusOr<Store::DomainRevisions> revs = store_->LoadDomainRevisions();
+  if (!revs.ok()) {
+    return revs.status();
+  }
+  if (built_ && revs->revision == counters_.revision.load(std::memory_order_relaxed)) {
+    return std::unique_ptr<registrar::Provisioned>();
+  }
+  std::vector<std::string> changed;
+  std::unordered_map<std::string, Piece> kept;
+  for (const Store::DomainRevision& d : revs->domains) {
+    auto it = pieces_.find(d.sid);
+    if (it == pieces_.end() || it->second.content_revision != d.content_revision) {
+      changed.push_back(d.sid);
+    } else {
+      kept.emplace(d.sid, std::move(it->second));
+    }
+  }
+  if (!changed.empty()) {
+    absl::StatusOr<Runtime> rt = store_->LoadRuntime(changed);
+    if (!rt.ok()) {
+      return rt.status();
+    }
+    for (const RuntimeDomain& rd : rt->domains) {
+      kept[rd.domain.sid] = Piece{rd.domain.domain_name, rd.domain.sip_registration,
+                                  rd.content_revision, BuildDomainAuth(rd)};
+    }
+    counters_.domains_loaded.fetch_add(rt->domains.size(), std::memory_order_relaxed);
+  }
+  pieces_ = std::move(kept);  // domains deleted since are gone
+  auto p = std::make_unique<registrar::Provisioned>();
+  p->revision = revs->revision;
+  for (const Store::DomainRevision& d : revs->domains) {
+    const auto it = pieces_.find(d.sid);
+    if (it != pieces_.end()) {  // absent: deleted between the two reads
+      p->AddDomain(names_, it->second.name, it->second.registration, it->second.auth);
+    }
+  }
+  built_ = true;
+  counters_.revision.store(revs->revision, std::memory_order_relaxed);
+  return p;
+}
+
+void ProvisioningLoader::Start(registrar::ProvisionedCell& cell) {
+  cell_ = &cell;
   thread_ = std::thread([this] { Run(); });
 }
 
@@ -115,7 +158,6 @@ void ProvisioningLoader::Notify() {
 
 void ProvisioningLoader::Run() {
   std::string last_error;
-  uint64_t revision = counters_.revision.load(std::memory_order_relaxed);
   auto next_poll = std::chrono::steady_clock::now();
   for (;;) {
     bool notified = false;
@@ -124,7 +166,7 @@ void ProvisioningLoader::Run() {
       // While old snapshots wait for the workers, look again soon; else wait for a change.
       const auto wake =
           std::min(next_poll, std::chrono::steady_clock::now() +
-                                  std::chrono::milliseconds(cell_.Reclaim() != 0 ? 50 : poll_ms_));
+                                  std::chrono::milliseconds(cell_->Reclaim() != 0 ? 50 : poll_ms_));
       cv_.wait_until(lock, wake, [&] { return stop_ || notified_; });
       if (stop_) {
         break;
@@ -141,23 +183,24 @@ void ProvisioningLoader::Run() {
     }
     absl::Status status;
     if (!notified) {
+      // The cheap check first: one row.
       absl::StatusOr<uint64_t> r = store_->Revision();
-      if (r.ok() && *r == revision) {
+      if (r.ok() && *r == counters_.revision.load(std::memory_order_relaxed)) {
         continue;
       }
       status = r.status();
     }
     if (status.ok()) {
-      absl::StatusOr<Runtime> rt = store_->LoadRuntime();
-      if (rt.ok()) {
-        revision = rt->revision;
-        cell_.Publish(BuildProvisioned(*rt, names_));
-        counters_.reloads.fetch_add(1, std::memory_order_relaxed);
-        counters_.revision.store(revision, std::memory_order_relaxed);
+      absl::StatusOr<std::unique_ptr<registrar::Provisioned>> p = Refresh();
+      if (p.ok()) {
+        if (*p != nullptr) {
+          cell_->Publish(std::move(*p));
+          counters_.reloads.fetch_add(1, std::memory_order_relaxed);
+        }
         last_error.clear();
         continue;
       }
-      status = rt.status();
+      status = p.status();
     }
     counters_.errors.fetch_add(1, std::memory_order_relaxed);
     if (std::string(status.message()) != last_error) {
@@ -166,7 +209,7 @@ void ProvisioningLoader::Run() {
                 << "); the workers keep the last loaded domains and credentials\n";
     }
   }
-  cell_.Reclaim();
+  cell_->Reclaim();
 }
 
 // ---- TableRegistrations ----

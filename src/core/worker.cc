@@ -588,7 +588,7 @@ void WorkerGroup::Run(Worker& w) {
         if (msg.method == sip::Method::kInvite && sip::ParseUri(msg.request_uri, ruri).ok()) {
           const registrar::Provisioned& prov = *ctx_.provisioned->Load();
           const registrar::DomainInfo* d = prov.domains.Find(ruri.host);
-          if (d != nullptr && !prov.Allowed(*d, t.peer, /*calls=*/true)) {
+          if (d != nullptr && !registrar::Provisioned::Allowed(*d, t.peer, /*calls=*/true)) {
             ++c.calls_not_allowed;
             simple(403, "Source Address Not Allowed", {});
             return;

@@ -182,39 +182,34 @@ bool NetworkSet::Contains(const net::Endpoint& peer) const {
 
 // ---- DomainTable ----
 
-uint16_t DomainTable::Add(DomainNames& names, std::string_view name, bool registration) {
+uint16_t DomainTable::Add(DomainNames& names, std::string_view name, bool registration,
+                          const DomainAuth* auth) {
   const uint16_t id = names.Intern(name);
-  if (DomainInfo* d = Mutable(id)) {
-    d->registration = registration;
+  if (const DomainInfo* d = Find(name)) {
+    DomainInfo& e = domains_[static_cast<std::size_t>(d - domains_.data())];
+    e.registration = registration;
+    e.auth = auth;
     return id;
   }
-  domains_.push_back(DomainInfo{id, registration, std::string(names.Name(id))});
-  Reindex();
+  domains_.push_back(DomainInfo{id, registration, std::string(names.Name(id)), auth});
+  if (domains_.size() * 2 > index_.size()) {
+    index_.assign(std::max<std::size_t>(16, index_.size() * 2), 0);
+    for (uint32_t i = 0; i < domains_.size(); ++i) {
+      Insert(i);
+    }
+  } else {
+    Insert(static_cast<uint32_t>(domains_.size() - 1));
+  }
   return id;
 }
 
-DomainInfo* DomainTable::Mutable(uint16_t id) {
-  for (DomainInfo& d : domains_) {
-    if (d.id == id) {
-      return &d;
-    }
+void DomainTable::Insert(uint32_t position) {
+  const std::size_t mask = index_.size() - 1;
+  std::size_t s = NameHash(domains_[position].name) & mask;
+  while (index_[s] != 0) {
+    s = (s + 1) & mask;
   }
-  return nullptr;
-}
-
-void DomainTable::Reindex() {
-  std::size_t slots = 16;
-  while (slots < domains_.size() * 2) {
-    slots *= 2;
-  }
-  index_.assign(slots, 0);
-  for (uint32_t i = 0; i < domains_.size(); ++i) {
-    std::size_t s = NameHash(domains_[i].name) & (slots - 1);
-    while (index_[s] != 0) {
-      s = (s + 1) & (slots - 1);
-    }
-    index_[s] = i + 1;
-  }
+  index_[s] = position + 1;
 }
 
 const DomainInfo* DomainTable::Find(std::string_view host) const {
@@ -229,6 +224,22 @@ const DomainInfo* DomainTable::Find(std::string_view host) const {
     }
   }
   return nullptr;
+}
+
+// ---- Provisioned ----
+
+uint16_t Provisioned::AddDomain(DomainNames& names, std::string_view name, bool registration,
+                                std::shared_ptr<const DomainAuth> auth) {
+  const DomainAuth* raw = auth.get();
+  pieces.push_back(std::move(auth));
+  return domains.Add(names, name, registration, raw);
+}
+
+DomainAuth& Provisioned::AddDomain(DomainNames& names, std::string_view name, bool registration) {
+  auto piece = std::make_shared<DomainAuth>();
+  DomainAuth& ref = *piece;
+  AddDomain(names, name, registration, std::move(piece));
+  return ref;
 }
 
 // ---- ProvisionedCell ----

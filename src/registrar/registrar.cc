@@ -277,7 +277,7 @@ AdmitResult Registrar::Admit(const sip::Message& req, const sip::RegisterFields&
     return reply(Outcome::kRegistrationOff, 403, "Registration Not Enabled For Domain");
   }
   // The domain's IP access control lists for registrations: the source must be listed.
-  if (!prov.Allowed(*domain, peer, /*calls=*/false)) {
+  if (!Provisioned::Allowed(*domain, peer, /*calls=*/false)) {
     return reply(Outcome::kSourceNotAllowed, 403, "Source Address Not Allowed");
   }
   // Step 3, digest authentication (RFC 3261 §22, RFC 7616, RFC 8760): credentials for this
@@ -331,7 +331,7 @@ AdmitResult Registrar::Admit(const sip::Message& req, const sip::RegisterFields&
   if (nonce == auth::NonceCheck::kInvalid) {
     return challenge(false);
   }
-  const auth::CredentialEntry* entry = prov.credentials.Find(domain->name, creds.username);
+  const auth::CredentialEntry* entry = Provisioned::Credential(*domain, creds.username);
   if (entry == nullptr) {
     return reply(Outcome::kBadPassword, 403, "Forbidden");
   }

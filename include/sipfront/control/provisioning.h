@@ -1,13 +1,15 @@
 // sipfront/control/provisioning.h — from the provisioning store to the workers, and from the
 // binding tables to the API.
 //
-//   BuildProvisioned    the store's runtime view -> one immutable registrar::Provisioned
-//                       (domain ids from DomainNames, HA1s, IP ACL network sets).
-//   ProvisioningLoader  a thread that rebuilds and publishes the snapshot when told (the API
-//                       calls Notify() after every write) and when the store's revision moves
-//                       (polled: another edge sharing a PostgreSQL store wrote), then frees
-//                       snapshots the workers have passed. A failed load keeps the current
-//                       snapshot (logged once per distinct error, retried at the next poll).
+//   BuildDomainAuth     one domain of the store's runtime view -> its immutable piece (HA1s, IP
+//                       ACL network sets); BuildProvisioned does every domain (tests, benches).
+//   ProvisioningLoader  keeps one piece per domain and a thread that, when told (the API calls
+//                       Notify() after every write) or when the store's revision moves (polled:
+//                       another edge sharing a PostgreSQL store wrote), reloads only the domains
+//                       whose content_revision moved, publishes a snapshot sharing the other
+//                       pieces, and frees snapshots the workers have passed. A failed load keeps
+//                       the current snapshot (logged once per distinct error, retried at the
+//                       next poll).
 //   TableRegistrations  the API's RegistrationSource: lock-free Lookup() on the shard tables.
 //   SeedStore           the configuration's "provisioning" block -> an empty store.
 #ifndef SIPFRONT_CONTROL_PROVISIONING_H_
@@ -20,6 +22,7 @@
 #include <mutex>
 #include <string>
 #include <thread>
+#include <unordered_map>
 #include <vector>
 
 #include "sipfront/base/hash.h"
@@ -31,36 +34,54 @@
 
 namespace sipfront::control {
 
+[[nodiscard]] std::shared_ptr<const registrar::DomainAuth> BuildDomainAuth(
+    const RuntimeDomain& domain);
 [[nodiscard]] std::unique_ptr<registrar::Provisioned> BuildProvisioned(
     const Runtime& runtime, registrar::DomainNames& names);
 
 class ProvisioningLoader {
  public:
-  // `store` is this thread's own connection. `poll_ms`: how often the revision is checked.
-  ProvisioningLoader(std::unique_ptr<Store> store, registrar::ProvisionedCell& cell,
-                     registrar::DomainNames& names, uint32_t poll_ms = 1000);
+  // `store` is the loader's own connection. `poll_ms`: how often the revision is checked.
+  ProvisioningLoader(std::unique_ptr<Store> store, registrar::DomainNames& names,
+                     uint32_t poll_ms = 1000);
   ~ProvisioningLoader();  // Stop()s
   ProvisioningLoader(const ProvisioningLoader&) = delete;
   ProvisioningLoader& operator=(const ProvisioningLoader&) = delete;
 
-  void Start();
+  // Brings the per-domain pieces up to date with the store (loading only domains whose
+  // content_revision moved) and returns a new snapshot; nullptr when the store's revision is
+  // the one of the last snapshot. Called by main for the first snapshot, then by the thread.
+  absl::StatusOr<std::unique_ptr<registrar::Provisioned>> Refresh();
+
+  // Starts the thread, publishing into `cell` (which outlives the loader's Stop()).
+  void Start(registrar::ProvisionedCell& cell);
   void Stop();
   // Something changed: reload now (any thread, cheap).
   void Notify();
 
   struct Counters {
-    std::atomic<uint64_t> reloads{0};   // snapshots published
-    std::atomic<uint64_t> errors{0};    // failed loads
-    std::atomic<uint64_t> revision{0};  // of the snapshot published last
+    std::atomic<uint64_t> reloads{0};         // snapshots published
+    std::atomic<uint64_t> domains_loaded{0};  // domains (re)built from the store, in all
+    std::atomic<uint64_t> errors{0};          // failed loads
+    std::atomic<uint64_t> revision{0};        // of the snapshot built last
   };
   [[nodiscard]] const Counters& counters() const { return counters_; }
 
  private:
   void Run();
 
+  struct Piece {
+    std::string name;
+    bool registration = false;
+    uint64_t content_revision = 0;
+    std::shared_ptr<const registrar::DomainAuth> auth;
+  };
+
   std::unique_ptr<Store> store_;
-  registrar::ProvisionedCell& cell_;
+  registrar::ProvisionedCell* cell_ = nullptr;
   registrar::DomainNames& names_;
+  std::unordered_map<std::string, Piece> pieces_;  // by domain SID; one thread at a time
+  bool built_ = false;                             // Refresh() returned a snapshot
   uint32_t poll_ms_;
   std::mutex mu_;
   std::condition_variable cv_;

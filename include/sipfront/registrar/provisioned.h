@@ -6,8 +6,12 @@
 //   DomainNames      domain name <-> id, stable for the life of the process (ids are never
 //                    reused): bindings, journal records and snapshots refer to domains by id,
 //                    and a domain deleted over REST keeps its name until its bindings expire.
-//   Provisioned      one immutable snapshot: DomainTable (name -> DomainInfo), CredentialStore
-//                    (realm, user -> HA1s), NetworkSets (IP ACLs).
+//   DomainAuth       what one domain's requests are checked against: its HA1s and its IP ACL
+//                    network sets. Immutable once built, shared by consecutive snapshots for as
+//                    long as the domain does not change, so a change rebuilds only the domains
+//                    it touched.
+//   Provisioned      one immutable snapshot: DomainTable (name -> DomainInfo, each pointing at
+//                    its DomainAuth) and the DomainAuth pieces it holds.
 //   ProvisionedCell  the current snapshot, published by one control thread, read by the
 //                    workers without locks. Reclamation is quiescent-state based: a worker
 //                    announces Quiescent() at the top of each loop iteration (it holds no
@@ -87,23 +91,31 @@ class NetworkSet {
   std::size_t size_ = 0;
 };
 
-inline constexpr int32_t kNoAcl = -1;
+struct DomainAuth {
+  auth::CredentialStore credentials;  // realm = the domain's name
+  // Whether an IP ACL is mapped for registrations / calls: then only the networks may send
+  // (an ACL with no addresses admits nobody).
+  bool registration_acl = false;
+  NetworkSet registration_networks;
+  bool calls_acl = false;
+  NetworkSet calls_networks;
+  uint64_t content_revision = 0;  // the store's, when it was built (control/store.h)
+};
 
 struct DomainInfo {
   uint16_t id;
   bool registration;
-  std::string name;                   // lowercase; also the digest realm
-  int32_t registration_acl = kNoAcl;  // index into Provisioned::acls, or kNoAcl
-  int32_t calls_acl = kNoAcl;
+  std::string name;                  // lowercase; also the digest realm
+  const DomainAuth* auth = nullptr;  // never null in a published snapshot
 };
 
 // Provisioned SIP domains by name (one snapshot). Built on a control thread, then read-only.
 class DomainTable {
  public:
-  // Adds `name` with the id `names` gives it; returns that id. One entry per name.
-  uint16_t Add(DomainNames& names, std::string_view name, bool registration);
-  // The entry just added for `id` (to set ACL indexes while building), or nullptr.
-  DomainInfo* Mutable(uint16_t id);
+  // Adds `name` with the id `names` gives it; returns that id. One entry per name (a second
+  // Add of a name updates its flag and auth).
+  uint16_t Add(DomainNames& names, std::string_view name, bool registration,
+               const DomainAuth* auth = nullptr);
   // Case-insensitive; no allocation. nullptr when not provisioned in this snapshot.
   [[nodiscard]] const DomainInfo* Find(std::string_view host) const;
   [[nodiscard]] std::size_t size() const { return domains_.size(); }
@@ -111,22 +123,37 @@ class DomainTable {
 
  private:
   std::vector<DomainInfo> domains_;
-  // Open-addressed index over domains_ (hash of the lowercase name -> position + 1), rebuilt
-  // on Add; deployments have up to ~10^4 domains.
+  // Open-addressed index over domains_ (hash of the lowercase name -> position + 1), at most
+  // half full, doubled and rebuilt when it would be fuller.
   std::vector<uint32_t> index_;
-  void Reindex();
+  void Insert(uint32_t position);
 };
 
 struct Provisioned {
   DomainTable domains;
-  auth::CredentialStore credentials;  // realm = domain name
-  std::vector<NetworkSet> acls;
-  uint64_t revision = 0;  // the store's revision it was built from
+  std::vector<std::shared_ptr<const DomainAuth>> pieces;  // what domains[*].auth point to
+  uint64_t revision = 0;                                  // the store's revision it was built from
 
-  // Whether `peer` may send REGISTERs (calls: false) for `d`: no ACL mapped, or listed.
-  [[nodiscard]] bool Allowed(const DomainInfo& d, const net::Endpoint& peer, bool calls) const {
-    const int32_t acl = calls ? d.calls_acl : d.registration_acl;
-    return acl == kNoAcl || acls[static_cast<std::size_t>(acl)].Contains(peer);
+  // Adds a domain checked against `auth` (shared: an unchanged domain's piece from the
+  // previous snapshot). Returns the domain's id.
+  uint16_t AddDomain(DomainNames& names, std::string_view name, bool registration,
+                     std::shared_ptr<const DomainAuth> auth);
+  // Adds a domain with a fresh, empty piece and returns it to be filled (tests, builders;
+  // before publishing only).
+  DomainAuth& AddDomain(DomainNames& names, std::string_view name, bool registration);
+
+  // Whether `peer` may send REGISTERs (calls: INVITEs) for `d`: no ACL mapped, or listed.
+  [[nodiscard]] static bool Allowed(const DomainInfo& d, const net::Endpoint& peer, bool calls) {
+    if (d.auth == nullptr) {
+      return true;
+    }
+    return calls ? !d.auth->calls_acl || d.auth->calls_networks.Contains(peer)
+                 : !d.auth->registration_acl || d.auth->registration_networks.Contains(peer);
+  }
+  // The HA1s of `user` in `d`, or nullptr. Never allocates.
+  [[nodiscard]] static const auth::CredentialEntry* Credential(const DomainInfo& d,
+                                                               std::string_view user) {
+    return d.auth == nullptr ? nullptr : d.auth->credentials.Find(d.name, user);
   }
 };
 

@@ -107,23 +107,41 @@ TEST(NetworkSetTest, MatchesPrefixesOfBothFamilies) {
 TEST(ProvisionedTest, AllowedFollowsTheMappedAcls) {
   DomainNames names;
   Provisioned p;
-  const uint16_t open = p.domains.Add(names, "open.example", true);
-  const uint16_t closed = p.domains.Add(names, "closed.example", true);
-  NetworkSet s;
-  ASSERT_TRUE(s.Add("127.0.0.1", 32));
-  s.Seal();
-  p.acls.push_back(s);
-  p.domains.Mutable(closed)->registration_acl = 0;
-  p.acls.emplace_back();  // an empty ACL admits nobody
-  p.domains.Mutable(closed)->calls_acl = 1;
+  p.AddDomain(names, "open.example", true);
+  DomainAuth& closed = p.AddDomain(names, "closed.example", true);
+  ASSERT_TRUE(closed.registration_networks.Add("127.0.0.1", 32));
+  closed.registration_networks.Seal();
+  closed.registration_acl = true;
+  closed.calls_acl = true;  // mapped, with no addresses: admits nobody
+  closed.credentials.Add("closed.example", "alice", "Alice-Secret-1");
   const DomainInfo& o = *p.domains.Find("open.example");
   const DomainInfo& c = *p.domains.Find("closed.example");
-  EXPECT_EQ(o.id, open);
-  EXPECT_TRUE(p.Allowed(o, Ep("127.0.0.2"), false));
-  EXPECT_TRUE(p.Allowed(o, Ep("127.0.0.2"), true));
-  EXPECT_TRUE(p.Allowed(c, Ep("127.0.0.1"), false));
-  EXPECT_FALSE(p.Allowed(c, Ep("127.0.0.2"), false));
-  EXPECT_FALSE(p.Allowed(c, Ep("127.0.0.1"), true));
+  EXPECT_TRUE(Provisioned::Allowed(o, Ep("127.0.0.2"), false));
+  EXPECT_TRUE(Provisioned::Allowed(o, Ep("127.0.0.2"), true));
+  EXPECT_TRUE(Provisioned::Allowed(c, Ep("127.0.0.1"), false));
+  EXPECT_FALSE(Provisioned::Allowed(c, Ep("127.0.0.2"), false));
+  EXPECT_FALSE(Provisioned::Allowed(c, Ep("127.0.0.1"), true));
+  // Credentials are the domain's own.
+  EXPECT_NE(Provisioned::Credential(c, "alice"), nullptr);
+  EXPECT_EQ(Provisioned::Credential(o, "alice"), nullptr);
+}
+
+// A piece shared by two snapshots stays alive while either holds it.
+TEST(ProvisionedTest, SnapshotsSharePieces) {
+  DomainNames names;
+  auto piece = std::make_shared<DomainAuth>();
+  piece->credentials.Add("a.example", "alice", "Alice-Secret-1");
+  auto first = std::make_unique<Provisioned>();
+  first->AddDomain(names, "a.example", true, piece);
+  auto second = std::make_unique<Provisioned>();
+  second->AddDomain(names, "a.example", false, piece);
+  second->AddDomain(names, "b.example", true);
+  piece.reset();
+  first.reset();
+  const DomainInfo& a = *second->domains.Find("A.example");
+  EXPECT_FALSE(a.registration);
+  EXPECT_NE(Provisioned::Credential(a, "alice"), nullptr);
+  EXPECT_EQ(second->domains.size(), 2u);
 }
 
 // What the cell frees is checked by Reclaim()'s count of snapshots still waiting; that each is

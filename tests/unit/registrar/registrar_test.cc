@@ -82,11 +82,11 @@ class RegistrarTest : public ::testing::Test {
  protected:
   RegistrarTest() : nonces_(std::span<const uint8_t, 32>(kSecret), 300) {
     auto p = std::make_unique<Provisioned>();
-    p->domains.Add(names_, "example.com", true);
-    p->domains.Add(names_, "closed.example.com", false);
-    p->credentials.Add("example.com", "alice", "Alice-Secret-1");
-    p->credentials.Add("example.com", "bob", "Bob-Secret-22");
-    p->credentials.Add("closed.example.com", "alice", "Alice-Secret-1");
+    DomainAuth& open = p->AddDomain(names_, "example.com", true);
+    DomainAuth& closed = p->AddDomain(names_, "closed.example.com", false);
+    open.credentials.Add("example.com", "alice", "Alice-Secret-1");
+    open.credentials.Add("example.com", "bob", "Bob-Secret-22");
+    closed.credentials.Add("closed.example.com", "alice", "Alice-Secret-1");
     cell_ = std::make_unique<ProvisionedCell>(std::move(p), 1);
     ctx_.hash_key = HashKey{11, 22};
     ctx_.provisioned = cell_.get();

@@ -53,8 +53,7 @@ TEST(RegistrarZeroAllocTest, TheRegisterPathAllocatesNothing) {
   // ---- set-up: allocations allowed ----
   DomainNames names;
   auto prov = std::make_unique<Provisioned>();
-  prov->domains.Add(names, "example.com", true);
-  auth::CredentialStore& credentials = prov->credentials;
+  auth::CredentialStore& credentials = prov->AddDomain(names, "example.com", true).credentials;
   auth::NonceCodec nonces(std::span<const uint8_t, 32>(kSecret), 300);
   // Users are added below, before any REGISTER: the snapshot is still private to this test.
   ProvisionedCell cell(std::move(prov), 1);
