@@ -5,14 +5,18 @@
 
 #include <algorithm>
 #include <chrono>
+#include <cstdio>
 #include <filesystem>
 #include <fstream>
 #include <iterator>
+#include <map>
 #include <memory>
 #include <set>
 #include <sstream>
 #include <string>
+#include <string_view>
 #include <thread>
+#include <tuple>
 #include <vector>
 
 #include <fcntl.h>
@@ -30,6 +34,7 @@
 
 #include "sipfront/auth/digest.h"
 
+#include "store_schema.h"  // migration 1, to build a version-1 database
 #include <libpq-fe.h>
 
 namespace sipfront::control {
@@ -1147,6 +1152,365 @@ TEST_P(StoreTest, MigrationsRunOnceAndANewerDatabaseIsRefused) {
   EXPECT_TRUE(absl::IsFailedPrecondition(refused.status())) << refused.status();
   EXPECT_NE(Msg(refused.status()).find("7"), std::string::npos) << refused.status();
   EXPECT_NE(Msg(refused.status()).find("this build's 2"), std::string::npos) << refused.status();
+}
+
+// ---- per-domain content revisions ----
+
+// Everything LoadRuntime says about a domain, as one comparable string.
+std::string Describe(const RuntimeDomain& d) {
+  std::ostringstream out;
+  const Domain& m = d.domain;
+  out << m.sid << ' ' << m.account_sid << ' ' << m.domain_name << ' ' << m.friendly_name << ' '
+      << m.voice_url << ' ' << m.voice_method << ' ' << m.sip_registration << m.secure
+      << m.emergency_calling_enabled << ' ' << m.date_created << ' ' << m.date_updated
+      << " content " << d.content_revision << " creds";
+  for (const RuntimeCredential& c : d.registration_credentials) {
+    out << ' ' << c.username << ':' << c.ha1_md5 << ':' << c.ha1_sha256;
+  }
+  out << " reg_acl " << d.registration_acl;
+  for (const RuntimeNetwork& n : d.registration_networks) {
+    out << ' ' << n.ip_address << '/' << n.cidr_prefix_length;
+  }
+  out << " calls_acl " << d.calls_acl;
+  for (const RuntimeNetwork& n : d.calls_networks) {
+    out << ' ' << n.ip_address << '/' << n.cidr_prefix_length;
+  }
+  return out.str();
+}
+
+TEST_P(StoreTest, WritesMoveTheContentRevisionOfExactlyTheDomainsTheyChange) {
+  const Domain d1 = MakeDomain(kAccountA, "one.sip.example");
+  const Domain d2 = MakeDomain(kAccountA, "two.sip.example");
+  const Domain other = MakeDomain(kAccountB, "other.sip.example");
+  const std::map<std::string, std::string> names = {
+      {d1.sid, "d1"}, {d2.sid, "d2"}, {other.sid, "other"}};
+
+  // Every domain's content revision, from LoadDomainRevisions; LoadRuntime agrees.
+  auto revisions = [&]() {
+    std::map<std::string, uint64_t> out;
+    absl::StatusOr<Store::DomainRevisions> r = store_->LoadDomainRevisions();
+    EXPECT_TRUE(r.ok()) << r.status();
+    if (!r.ok()) {
+      return out;
+    }
+    EXPECT_EQ(r->revision, *store_->Revision());
+    for (const Store::DomainRevision& d : r->domains) {
+      EXPECT_TRUE(out.emplace(d.sid, d.content_revision).second) << d.sid;
+    }
+    absl::StatusOr<Runtime> rt = store_->LoadRuntime();
+    EXPECT_TRUE(rt.ok()) << rt.status();
+    if (rt.ok()) {
+      EXPECT_EQ(rt->domains.size(), out.size());
+      for (const RuntimeDomain& d : rt->domains) {
+        EXPECT_EQ(d.content_revision, out[d.domain.sid]) << d.domain.domain_name;
+      }
+    }
+    return out;
+  };
+  std::map<std::string, uint64_t> before = revisions();
+  EXPECT_EQ(before.size(), 3u);
+  for (const auto& [sid, rev] : before) {
+    EXPECT_GT(rev, 0u) << names.at(sid);  // set by the create
+  }
+  // After one write: the domains in `touched` are at the store's new revision, every other
+  // domain where it was.
+  auto expect_touched = [&](const std::string& what, const std::set<std::string>& touched) {
+    const uint64_t rev = *store_->Revision();
+    std::map<std::string, uint64_t> now = revisions();
+    for (const auto& [sid, content] : now) {
+      const std::string name = names.count(sid) != 0 ? names.at(sid) : sid;
+      if (touched.count(sid) != 0) {
+        EXPECT_EQ(content, rev) << what << ": " << name << " should have moved";
+      } else {
+        EXPECT_EQ(content, before[sid]) << what << ": " << name << " should not have moved";
+      }
+    }
+    before = std::move(now);
+  };
+  const std::set<std::string> none;
+  const std::set<std::string> only1 = {d1.sid};
+  const std::set<std::string> only2 = {d2.sid};
+  const std::set<std::string> both = {d1.sid, d2.sid};
+
+  // Lists: reg1 registrations on d1; shared registrations on d1 and d2; calls2 calls on d2;
+  // loose unmapped. ACLs: acl1 registrations on d1; acl2 calls on d2; acl12 registrations on
+  // d1 and calls on d2; acl_loose unmapped.
+  const CredentialList reg1 = MakeList(kAccountA, "reg1");
+  const CredentialList shared = MakeList(kAccountA, "shared");
+  const CredentialList calls2 = MakeList(kAccountA, "calls2");
+  const CredentialList loose = MakeList(kAccountA, "loose");
+  const IpAccessControlList acl1 = MakeAcl(kAccountA, "acl1");
+  const IpAccessControlList acl2 = MakeAcl(kAccountA, "acl2");
+  const IpAccessControlList acl12 = MakeAcl(kAccountA, "acl12");
+  const IpAccessControlList acl_loose = MakeAcl(kAccountA, "acl_loose");
+  expect_touched("create lists", none);
+
+  const MappingKind reg_cl = MappingKind::kRegistrationsCredentialList;
+  const MappingKind calls_cl = MappingKind::kCallsCredentialList;
+  const MappingKind reg_al = MappingKind::kRegistrationsIpAcl;
+  const MappingKind calls_al = MappingKind::kCallsIpAcl;
+  for (const auto& [kind, domain, list] :
+       {std::tuple{reg_cl, d1.sid, reg1.sid}, std::tuple{reg_cl, d1.sid, shared.sid},
+        std::tuple{reg_cl, d2.sid, shared.sid}, std::tuple{calls_cl, d2.sid, calls2.sid},
+        std::tuple{reg_al, d1.sid, acl1.sid}, std::tuple{calls_al, d2.sid, acl2.sid},
+        std::tuple{reg_al, d1.sid, acl12.sid}, std::tuple{calls_al, d2.sid, acl12.sid}}) {
+    ASSERT_TRUE(store_->CreateMapping(kind, kAccountA, domain, list).ok());
+    expect_touched("create mapping of " + list + " on " + names.at(domain), {domain});
+  }
+
+  // Credentials.
+  absl::StatusOr<Credential> c1 = store_->CreateCredential(kAccountA, reg1.sid, "u1", kPassword);
+  ASSERT_TRUE(c1.ok());
+  expect_touched("create credential in reg1", only1);
+  absl::StatusOr<Credential> cs = store_->CreateCredential(kAccountA, shared.sid, "us", kPassword);
+  ASSERT_TRUE(cs.ok());
+  expect_touched("create credential in shared", both);
+  absl::StatusOr<Credential> cc = store_->CreateCredential(kAccountA, calls2.sid, "uc", kPassword);
+  ASSERT_TRUE(cc.ok());
+  expect_touched("create credential in calls2", only2);
+  absl::StatusOr<Credential> cl = store_->CreateCredential(kAccountA, loose.sid, "ul", kPassword);
+  ASSERT_TRUE(cl.ok());
+  expect_touched("create credential in loose", none);
+  ASSERT_TRUE(store_->UpdateCredential(kAccountA, reg1.sid, c1->sid, "Another-Passw0rd").ok());
+  expect_touched("update credential in reg1", only1);
+  ASSERT_TRUE(store_->UpdateCredential(kAccountA, shared.sid, cs->sid, "Another-Passw0rd").ok());
+  expect_touched("update credential in shared", both);
+  ASSERT_TRUE(store_->UpdateCredential(kAccountA, loose.sid, cl->sid, "Another-Passw0rd").ok());
+  expect_touched("update credential in loose", none);
+  ASSERT_TRUE(store_->DeleteCredential(kAccountA, calls2.sid, cc->sid).ok());
+  expect_touched("delete credential in calls2", only2);
+  ASSERT_TRUE(store_->DeleteCredential(kAccountA, loose.sid, cl->sid).ok());
+  expect_touched("delete credential in loose", none);
+  // A refused write changes nothing (and does not bump the revision).
+  const uint64_t rev = *store_->Revision();
+  EXPECT_FALSE(store_->CreateCredential(kAccountA, shared.sid, "us", kPassword).ok());
+  EXPECT_EQ(*store_->Revision(), rev);
+  expect_touched("refused credential", none);
+
+  // IP addresses.
+  const IpAddress ip1 = MakeIp(kAccountA, acl1.sid, "192.0.2.1");
+  expect_touched("create address in acl1", only1);
+  const IpAddress ip2 = MakeIp(kAccountA, acl2.sid, "192.0.2.2");
+  expect_touched("create address in acl2", only2);
+  const IpAddress ip12 = MakeIp(kAccountA, acl12.sid, "192.0.2.12");
+  expect_touched("create address in acl12", both);
+  const IpAddress ip_loose = MakeIp(kAccountA, acl_loose.sid, "192.0.2.99");
+  expect_touched("create address in acl_loose", none);
+  IpAddress moved = ip1;
+  moved.ip_address = "198.51.100.1";
+  ASSERT_TRUE(store_->UpdateIpAddress(moved).ok());
+  expect_touched("update address in acl1", only1);
+  ASSERT_TRUE(store_->DeleteIpAddress(kAccountA, acl2.sid, ip2.sid).ok());
+  expect_touched("delete address in acl2", only2);
+  ASSERT_TRUE(store_->DeleteIpAddress(kAccountA, acl_loose.sid, ip_loose.sid).ok());
+  expect_touched("delete address in acl_loose", none);
+
+  // Friendly names of lists and accounts: nothing the workers check.
+  CredentialList renamed = shared;
+  renamed.friendly_name = "renamed";
+  ASSERT_TRUE(store_->UpdateCredentialList(renamed).ok());
+  expect_touched("rename shared", none);
+  IpAccessControlList renamed_acl = acl12;
+  renamed_acl.friendly_name = "renamed";
+  ASSERT_TRUE(store_->UpdateIpAccessControlList(renamed_acl).ok());
+  expect_touched("rename acl12", none);
+  Account account;
+  account.sid = kAccountA;
+  account.friendly_name = "renamed account";
+  account.auth_token_sha256 = HashAuthToken("another token");
+  ASSERT_TRUE(store_->PutAccount(account).ok());
+  expect_touched("put account", none);
+
+  // Domains: any field.
+  Domain u2 = d2;
+  u2.friendly_name = "renamed";
+  ASSERT_TRUE(store_->UpdateDomain(u2).ok());
+  expect_touched("update d2 friendly_name", only2);
+  Domain u1 = d1;
+  u1.sip_registration = true;
+  ASSERT_TRUE(store_->UpdateDomain(u1).ok());
+  expect_touched("update d1 sip_registration", only1);
+  u1.domain_name = "uno.sip.example";
+  ASSERT_TRUE(store_->UpdateDomain(u1).ok());
+  expect_touched("rename d1", only1);
+
+  // Mapping delete: that domain; the list's later changes no longer reach it.
+  ASSERT_TRUE(store_->DeleteMapping(reg_cl, kAccountA, d2.sid, shared.sid).ok());
+  expect_touched("delete mapping of shared on d2", only2);
+  ASSERT_TRUE(store_->UpdateCredential(kAccountA, shared.sid, cs->sid, kPassword).ok());
+  expect_touched("update credential in shared after unmapping d2", only1);
+
+  // List deletes: every domain that mapped the list (its mappings go with it).
+  ASSERT_TRUE(store_->DeleteCredentialList(kAccountA, calls2.sid).ok());
+  expect_touched("delete calls2", only2);
+  ASSERT_TRUE(store_->DeleteCredentialList(kAccountA, loose.sid).ok());
+  expect_touched("delete loose", none);
+  ASSERT_TRUE(store_->DeleteIpAccessControlList(kAccountA, acl12.sid).ok());
+  expect_touched("delete acl12", both);
+  ASSERT_TRUE(store_->DeleteIpAccessControlList(kAccountA, acl_loose.sid).ok());
+  expect_touched("delete acl_loose", none);
+  ASSERT_TRUE(store_->DeleteCredentialList(kAccountA, shared.sid).ok());
+  expect_touched("delete shared", only1);
+  (void)ip12;
+
+  // Domain delete: the row is gone, the others stay where they were.
+  ASSERT_TRUE(store_->DeleteDomain(kAccountA, d2.sid).ok());
+  const std::map<std::string, uint64_t> after = revisions();
+  EXPECT_EQ(after.count(d2.sid), 0u);
+  EXPECT_EQ(after.size(), 2u);
+  EXPECT_EQ(after.at(d1.sid), before.at(d1.sid));
+  EXPECT_EQ(after.at(other.sid), before.at(other.sid));
+}
+
+TEST_P(StoreTest, LoadRuntimeOfNamedDomainsMatchesTheFullLoad) {
+  // SIDs chosen so that they sort apart (the large request below splits them over chunks)
+  // and in another order than they were created.
+  std::vector<std::string> sids;
+  for (const char digit : {'f', '0', '8', '4'}) {
+    Domain d;
+    d.account_sid = digit == '4' ? kAccountB : kAccountA;
+    d.sid = "SD" + std::string(32, digit);
+    d.domain_name = std::string("d") + digit + ".sip.example";
+    absl::StatusOr<Domain> created = store_->CreateDomain(d);
+    ASSERT_TRUE(created.ok()) << created.status();
+    sids.push_back(d.sid);
+  }
+  const CredentialList l2 = MakeList(kAccountA, "l2");
+  const CredentialList l3 = MakeList(kAccountA, "l3");
+  ASSERT_TRUE(store_->CreateCredential(kAccountA, l2.sid, "alice", "Other-Passw0rd-2").ok());
+  ASSERT_TRUE(store_->CreateCredential(kAccountA, l2.sid, "bob", kPassword).ok());
+  ASSERT_TRUE(store_->CreateCredential(kAccountA, l3.sid, "alice", kPassword).ok());
+  ASSERT_TRUE(store_->CreateCredential(kAccountA, l3.sid, "carol", kPassword).ok());
+  const IpAccessControlList acl = MakeAcl(kAccountA, "acl");
+  MakeIp(kAccountA, acl.sid, "192.0.2.0", 24);
+  MakeIp(kAccountA, acl.sid, "2001:db8::", 32);
+  const IpAccessControlList empty = MakeAcl(kAccountA, "empty");
+  const MappingKind reg = MappingKind::kRegistrationsCredentialList;
+  ASSERT_TRUE(store_->CreateMapping(reg, kAccountA, sids[0], l3.sid).ok());
+  ASSERT_TRUE(store_->CreateMapping(reg, kAccountA, sids[0], l2.sid).ok());
+  ASSERT_TRUE(store_->CreateMapping(reg, kAccountA, sids[1], l2.sid).ok());
+  ASSERT_TRUE(store_->CreateMapping(reg, kAccountA, sids[1], l3.sid).ok());
+  ASSERT_TRUE(
+      store_->CreateMapping(MappingKind::kRegistrationsIpAcl, kAccountA, sids[0], empty.sid).ok());
+  ASSERT_TRUE(store_->CreateMapping(MappingKind::kCallsIpAcl, kAccountA, sids[0], acl.sid).ok());
+  ASSERT_TRUE(
+      store_->CreateMapping(MappingKind::kRegistrationsIpAcl, kAccountA, sids[2], acl.sid).ok());
+
+  absl::StatusOr<Runtime> full = store_->LoadRuntime();
+  ASSERT_TRUE(full.ok()) << full.status();
+  ASSERT_EQ(full->domains.size(), 4u);
+  std::map<std::string, std::string> described;
+  for (const RuntimeDomain& d : full->domains) {
+    described[d.domain.sid] = Describe(d);
+  }
+  // Content worth comparing: three usernames each (alice from the first mapped list), ACLs.
+  for (const std::string& sid : sids) {
+    ASSERT_NE(Find(*full, sid), nullptr) << sid;
+  }
+  EXPECT_EQ(Find(*full, sids[0])->registration_credentials.size(), 3u);
+  EXPECT_EQ(Find(*full, sids[1])->registration_credentials.size(), 3u);
+  EXPECT_TRUE(Find(*full, sids[0])->calls_acl);
+  EXPECT_TRUE(Find(*full, sids[0])->registration_acl);
+  EXPECT_EQ(Find(*full, sids[2])->registration_networks.size(), 2u);
+
+  const std::string missing = "SD" + std::string(31, '0') + "1";
+  std::vector<std::string> large;
+  for (uint32_t i = 0; i < 1500; ++i) {
+    // Spread over the SID space, in no order, with repeats.
+    char hex[9];
+    std::snprintf(hex, sizeof(hex), "%08x", (i * 2654435761u));
+    large.push_back("SD" + std::string(hex) + std::string(24, '1'));
+  }
+  large.insert(large.begin() + 700, sids.begin(), sids.end());
+  large.push_back(sids[1]);
+  const std::vector<std::vector<std::string>> requests = {
+      {},   {sids[1]}, {sids[2], sids[0]}, {sids[0], sids[0], missing, sids[3]}, {missing},
+      sids, large,
+  };
+  for (const std::vector<std::string>& want : requests) {
+    const std::string label = "request of " + std::to_string(want.size()) + " SIDs";
+    absl::StatusOr<Runtime> part = store_->LoadRuntime(want);
+    ASSERT_TRUE(part.ok()) << part.status();
+    EXPECT_EQ(part->revision, full->revision) << label;
+    // Exactly the named domains that exist, in the full load's order, with the same content.
+    std::vector<std::string> expected;
+    for (const RuntimeDomain& d : full->domains) {
+      if (std::find(want.begin(), want.end(), d.domain.sid) != want.end()) {
+        expected.push_back(Describe(d));
+      }
+    }
+    std::vector<std::string> got;
+    for (const RuntimeDomain& d : part->domains) {
+      got.push_back(Describe(d));
+    }
+    EXPECT_EQ(got, expected) << label;
+  }
+}
+
+TEST_P(StoreTest, MigrationTwoUpgradesAVersionOneDatabase) {
+  // A database exactly as a version-1 build left it: migration 1's statements, its
+  // schema_migrations row, and data written at revision 41.
+  store_.reset();
+  if (GetParam() == Backend::kSqlite) {
+    for (const char* suffix : {"", "-wal", "-shm"}) {
+      std::filesystem::remove(db_path_ + suffix);
+    }
+  } else {
+    ASSERT_EQ(Raw("DROP SCHEMA public CASCADE"), 0);
+    ASSERT_EQ(Raw("CREATE SCHEMA public"), 0);
+  }
+  ASSERT_EQ(Raw("CREATE TABLE schema_migrations (version INTEGER PRIMARY KEY,"
+                " applied_at BIGINT NOT NULL)"),
+            0);
+  for (std::string_view statement : schema::kV1) {
+    ASSERT_EQ(Raw(std::string(statement)), 0) << statement;
+  }
+  ASSERT_EQ(Raw("INSERT INTO schema_migrations (version, applied_at) VALUES (1, 0)"), 0);
+  ASSERT_EQ(Raw("UPDATE meta SET revision = 41 WHERE id = 1"), 0);
+  const std::string sid1 = "SD" + std::string(32, '1');
+  const std::string sid2 = "SD" + std::string(32, '2');
+  ASSERT_EQ(Raw("INSERT INTO accounts VALUES ('" + kAccountA + "', 'a', '" + HashAuthToken("t") +
+                "', 1, 1)"),
+            0);
+  for (const std::string& sid : {sid1, sid2}) {
+    Raw("INSERT INTO domains VALUES ('" + sid + "', '" + kAccountA + "', 'v1-" + sid.substr(2, 1) +
+        ".sip.example', '', '', 'POST', '', 'POST', '', 'POST', 1, 0, 0, 1, 1)");
+  }
+
+  store_ = OpenStore();
+  ASSERT_NE(store_, nullptr);
+  EXPECT_EQ(store_->SchemaVersion(), 2);
+  EXPECT_EQ(Raw("SELECT COUNT(*) FROM schema_migrations"), 2);
+  EXPECT_EQ(*store_->Revision(), 41u);
+  absl::StatusOr<Store::DomainRevisions> revs = store_->LoadDomainRevisions();
+  ASSERT_TRUE(revs.ok()) << revs.status();
+  EXPECT_EQ(revs->revision, 41u);
+  ASSERT_EQ(revs->domains.size(), 2u);
+  for (const Store::DomainRevision& d : revs->domains) {
+    EXPECT_EQ(d.content_revision, 41u) << d.sid;  // the revision at the upgrade
+  }
+  absl::StatusOr<Runtime> rt = store_->LoadRuntime();
+  ASSERT_TRUE(rt.ok()) << rt.status();
+  ASSERT_EQ(rt->domains.size(), 2u);
+  EXPECT_EQ(rt->domains[0].content_revision, 41u);
+
+  // The upgraded database takes writes like a new one, and reopening it changes nothing.
+  absl::StatusOr<Domain> d1 = store_->GetDomain(kAccountA, sid1);
+  ASSERT_TRUE(d1.ok()) << d1.status();
+  d1->friendly_name = "upgraded";
+  ASSERT_TRUE(store_->UpdateDomain(*d1).ok());
+  store_.reset();
+  store_ = OpenStore();
+  ASSERT_NE(store_, nullptr);
+  EXPECT_EQ(Raw("SELECT COUNT(*) FROM schema_migrations"), 2);
+  revs = store_->LoadDomainRevisions();
+  ASSERT_TRUE(revs.ok()) << revs.status();
+  EXPECT_EQ(revs->revision, 42u);
+  std::map<std::string, uint64_t> by_sid;
+  for (const Store::DomainRevision& d : revs->domains) {
+    by_sid[d.sid] = d.content_revision;
+  }
+  EXPECT_EQ(by_sid, (std::map<std::string, uint64_t>{{sid1, 42}, {sid2, 41}}));
 }
 
 INSTANTIATE_TEST_SUITE_P(Backends, StoreTest,
