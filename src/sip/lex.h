@@ -139,8 +139,12 @@ inline const char* ScanQuoted(const char* q, const char* e) {
 }
 
 // IPv4address = 1*3DIGIT "." 1*3DIGIT "." 1*3DIGIT "." 1*3DIGIT, each part <= 255.
-// Returns the end of the address or nullptr.
+// Returns the end of the address or nullptr. Each part is read with at most four digit tests
+// (the fourth rejects a 4-digit part) and no loop counter.
 inline const char* ScanIPv4(const char* q, const char* e) {
+  auto digit = [e](const char* p) -> unsigned {  // the digit at p, or 10 and above
+    return p < e ? static_cast<unsigned>(static_cast<unsigned char>(*p)) - '0' : 10u;
+  };
   for (int part = 0; part < 4; ++part) {
     if (part > 0) {
       if (q >= e || *q != '.') {
@@ -148,15 +152,21 @@ inline const char* ScanIPv4(const char* q, const char* e) {
       }
       ++q;
     }
-    if (q >= e || !charset::IsDigit(*q)) {
+    unsigned value = digit(q);
+    if (value > 9) {
       return nullptr;
     }
-    unsigned value = static_cast<unsigned>(*q++ - '0');
-    for (int k = 0; k < 2 && q < e && charset::IsDigit(*q); ++k) {
-      value = value * 10 + static_cast<unsigned>(*q++ - '0');
-    }
-    if (value > 255 || (q < e && charset::IsDigit(*q))) {
-      return nullptr;
+    if (const unsigned d1 = digit(q + 1); d1 > 9) {
+      q += 1;
+    } else if (const unsigned d2 = digit(q + 2); d2 > 9) {
+      value = value * 10 + d1;
+      q += 2;
+    } else {
+      value = value * 100 + d1 * 10 + d2;
+      q += 3;
+      if (value > 255 || digit(q) <= 9) {
+        return nullptr;
+      }
     }
   }
   return q;
