@@ -46,7 +46,7 @@ const char* ScanGenValue(const char* q, const char* e, bool bare_ip) {
       ++end;
     }
   } else {
-    end = ScanToken(q, e);
+    end = internal::ScanLongToken(q, e);
   }
   return end == q ? nullptr : end;
 }
@@ -427,7 +427,7 @@ ParseStatus ParseCredentials(std::string_view value, Credentials& out, ParseErro
           break;
         case 8:
           if (c0 == 'r' && IEqualsLower(pname, "response")) {
-            if (!AllOf(pvalue, charset::kHex)) {
+            if (!internal::AllHex(pvalue.data(), pvalue.data() + pvalue.size())) {
               return {error, v};
             }
             dest = &out.response;
@@ -443,7 +443,8 @@ ParseStatus ParseCredentials(std::string_view value, Credentials& out, ParseErro
         default:
           break;
       }
-      if (dest == &out.nc && (pvalue.size() != 8 || !AllOf(pvalue, charset::kHex))) {
+      if (dest == &out.nc &&
+          (pvalue.size() != 8 || !internal::AllHex(pvalue.data(), pvalue.data() + pvalue.size()))) {
         return {error, v};
       }
       if (dest != nullptr) {

@@ -36,8 +36,72 @@ inline const char* ScanClass(const char* q, const char* e, uint32_t cls) {
   return q;
 }
 
+#if defined(__SSE2__)
+// The bytes among the 16 at `p` that lie in [lo, hi] (unsigned), as a byte mask.
+inline __m128i InRange16(__m128i v, char lo, char hi) {
+  const __m128i d = _mm_sub_epi8(v, _mm_set1_epi8(lo));
+  return _mm_cmpeq_epi8(_mm_min_epu8(d, _mm_set1_epi8(static_cast<char>(hi - lo))), d);
+}
+
+// The bytes among the 16 at `p` that are not charset::kToken, as a bit mask. token is
+// ALPHA / DIGIT / "-" / "." / "!" / "%" / "*" / "_" / "+" / "`" / "'" / "~": the letters are
+// (v | 0x20) in 'a'..'z'; '*' to '9' covers "*+-." and the digits but also ',' and '/'.
+inline uint32_t TokenStop16(const char* p) {
+  const __m128i v = _mm_loadu_si128(reinterpret_cast<const __m128i*>(p));
+  const __m128i alpha = InRange16(_mm_or_si128(v, _mm_set1_epi8(0x20)), 'a', 'z');
+  const __m128i num = _mm_andnot_si128(
+      _mm_or_si128(_mm_cmpeq_epi8(v, _mm_set1_epi8(',')), _mm_cmpeq_epi8(v, _mm_set1_epi8('/'))),
+      InRange16(v, '*', '9'));
+  const __m128i marks = _mm_or_si128(
+      _mm_or_si128(_mm_or_si128(_mm_cmpeq_epi8(v, _mm_set1_epi8('!')),
+                                _mm_cmpeq_epi8(v, _mm_set1_epi8('%'))),
+                   _mm_or_si128(_mm_cmpeq_epi8(v, _mm_set1_epi8('\'')),
+                                _mm_cmpeq_epi8(v, _mm_set1_epi8('_')))),
+      _mm_or_si128(_mm_cmpeq_epi8(v, _mm_set1_epi8('`')), _mm_cmpeq_epi8(v, _mm_set1_epi8('~'))));
+  const uint32_t ok =
+      static_cast<uint32_t>(_mm_movemask_epi8(_mm_or_si128(_mm_or_si128(alpha, num), marks)));
+  return ~ok & 0xffffu;
+}
+
+// The bytes among the 16 at `p` that are not HEXDIG, as a bit mask.
+inline uint32_t HexStop16(const char* p) {
+  const __m128i v = _mm_loadu_si128(reinterpret_cast<const __m128i*>(p));
+  const __m128i ok = _mm_or_si128(InRange16(v, '0', '9'),
+                                  InRange16(_mm_or_si128(v, _mm_set1_epi8(0x20)), 'a', 'f'));
+  return ~static_cast<uint32_t>(_mm_movemask_epi8(ok)) & 0xffffu;
+}
+#endif
+
 inline const char* ScanToken(const char* q, const char* e) {
   return ScanClass(q, e, charset::kToken);
+}
+
+// ScanToken for values that are often long (branch, tag): whole 16-byte runs inside [q, e) at
+// a time (no padding is assumed), then bytewise.
+inline const char* ScanLongToken(const char* q, const char* e) {
+#if defined(__SSE2__)
+  for (; e - q >= 16; q += 16) {
+    if (const uint32_t m = TokenStop16(q); m != 0) {
+      return q + std::countr_zero(m);
+    }
+  }
+#endif
+  return ScanClass(q, e, charset::kToken);
+}
+
+// 1*HEXDIG exactly: no other byte in [b, e), and not empty.
+inline bool AllHex(const char* q, const char* e) {
+  if (q == e) {
+    return false;
+  }
+#if defined(__SSE2__)
+  for (; e - q >= 16; q += 16) {
+    if (HexStop16(q) != 0) {
+      return false;
+    }
+  }
+#endif
+  return ScanClass(q, e, charset::kHex) == e;
 }
 
 // Characters of `cls` or "%" HEXDIG HEXDIG. Returns the first other byte; sets `bad` to the
