@@ -1,5 +1,6 @@
 #include "sipfront/sip/uri.h"
 
+#include <bit>
 #include <cstring>
 
 #include "charset.h"
@@ -65,6 +66,96 @@ bool IsIPv6Address(const char* b, const char* e) {
   return compressed ? groups <= 7 : groups == 8;
 }
 
+}  // namespace internal
+
+namespace {
+
+#if defined(__SSE2__)
+// Returned by ScanHostName16 when the host is longer than 48 bytes. Never a real position.
+const char* const kHostNameSlow = reinterpret_cast<const char*>(1);
+
+// The hostname branch of ScanHost for a host of at most 63 bytes: the host bytes (alphanumerics,
+// '-', '.', '_') are found 16 at a time into bit masks of dots, hyphens and non-digits, and the
+// label rules are checked on the masks (the last < 16 bytes before `e` bytewise). Same verdicts and
+// end as the bytewise loop in ScanHost. Loads only whole 16-byte runs inside [q, e): no padding
+// assumed.
+const char* ScanHostName16(const char* q, const char* e, HostKind& kind) {
+  uint64_t dots = 0;
+  uint64_t hyphens = 0;
+  uint64_t other = 0;  // neither digit nor dot
+  unsigned len = 0;
+  for (;; len += 16) {
+    if (len > 48) {
+      return kHostNameSlow;
+    }
+    if (e - (q + len) < 16) {  // fewer than 16 bytes left: bytewise, at most 15 of them
+      for (const char* p = q + len; p < e; ++p, ++len) {
+        const uint32_t cls = charset::kTable[static_cast<unsigned char>(*p)];
+        if ((cls & charset::kHost) == 0) {
+          break;
+        }
+        const uint64_t bit = 1ull << len;
+        dots |= *p == '.' ? bit : 0;
+        hyphens |= *p == '-' ? bit : 0;
+        other |= (cls & charset::kDigit) == 0 && *p != '.' ? bit : 0;
+      }
+      break;
+    }
+    const __m128i v = _mm_loadu_si128(reinterpret_cast<const __m128i*>(q + len));
+    const __m128i digit = internal::InRange16(v, '0', '9');
+    const __m128i dot = _mm_cmpeq_epi8(v, _mm_set1_epi8('.'));
+    const __m128i hyphen = _mm_cmpeq_epi8(v, _mm_set1_epi8('-'));
+    const __m128i host = _mm_or_si128(
+        _mm_or_si128(internal::InRange16(_mm_or_si128(v, _mm_set1_epi8(0x20)), 'a', 'z'), digit),
+        _mm_or_si128(_mm_or_si128(dot, hyphen), _mm_cmpeq_epi8(v, _mm_set1_epi8('_'))));
+    const auto host_bits = static_cast<uint32_t>(_mm_movemask_epi8(host));
+    const auto dot_bits = static_cast<uint32_t>(_mm_movemask_epi8(dot));
+    dots |= static_cast<uint64_t>(dot_bits) << len;
+    hyphens |= static_cast<uint64_t>(_mm_movemask_epi8(hyphen)) << len;
+    other |= static_cast<uint64_t>(~static_cast<uint32_t>(_mm_movemask_epi8(digit)) & ~dot_bits &
+                                   0xffffu)
+             << len;
+    if (host_bits != 0xffffu) {
+      len += static_cast<unsigned>(std::countr_one(host_bits));
+      break;
+    }
+  }
+  if (len == 0) {
+    return nullptr;
+  }
+  const uint64_t all = len == 64 ? ~0ull : (1ull << len) - 1;
+  dots &= all;
+  hyphens &= all;
+  other &= all;
+  const uint64_t starts = ((dots << 1) | 1) & all;  // the first byte of each label
+  // An empty label, a label that starts with '-', or a '-' before a dot or at the end.
+  if ((dots & starts) != 0 || (hyphens & starts) != 0 || (hyphens & (dots >> 1)) != 0 ||
+      (hyphens >> (len - 1)) != 0) {
+    return nullptr;
+  }
+  const char* c = q + len;
+  if (other == 0) {
+    if (internal::ScanIPv4(q, c) != c) {
+      return nullptr;
+    }
+    kind = HostKind::kIPv4;
+    return c;
+  }
+  // The top label: after the last dot, or after the one before a trailing dot.
+  const uint64_t inner = (dots >> (len - 1)) != 0 ? dots & ~(1ull << (len - 1)) : dots;
+  const unsigned top = inner == 0 ? 0u : 64u - static_cast<unsigned>(std::countl_zero(inner));
+  if (!Is(q[top], charset::kAlpha)) {
+    return nullptr;
+  }
+  kind = HostKind::kName;
+  return c;
+}
+#endif
+
+}  // namespace
+
+namespace internal {
+
 const char* ScanHost(const char* q, const char* e, HostKind& kind) {
   if (q < e && *q == '[') {
     const char* close =
@@ -85,7 +176,13 @@ const char* ScanHost(const char* q, const char* e, HostKind& kind) {
   }
   // hostname = *( domainlabel "." ) toplabel [ "." ]: labels of alphanumerics and inner '-'
   // ('_' tolerated, as real devices use it); the top label starts with a letter. A run of
-  // digits and dots must be an IPv4address. One pass over the host checks the labels.
+  // digits and dots must be an IPv4address.
+#if defined(__SSE2__)
+  if (const char* c = ScanHostName16(q, e, kind); c != kHostNameSlow) {
+    return c;
+  }
+#endif
+  // One pass over the host checks the labels.
   const char* label = q;
   const char* top = q;
   uint32_t label_cls = ~0u;  // the classes every non-dot byte has: kDigit for a numeric host
