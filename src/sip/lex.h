@@ -22,8 +22,9 @@ inline std::string_view Span(const char* b, const char* e) {
 }
 
 // LWS / SWS. Inside a tokenized header value CR and LF only occur as part of a fold.
+// Bytes above SP are never LWS: one compare settles the common case.
 inline const char* SkipLws(const char* q, const char* e) {
-  while (q < e && charset::IsLws(*q)) {
+  while (q < e && static_cast<unsigned char>(*q) <= ' ' && charset::IsLws(*q)) {
     ++q;
   }
   return q;
