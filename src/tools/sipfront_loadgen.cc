@@ -57,6 +57,7 @@
 #include "sipfront/sip/message.h"
 
 #include "tool_common.h"
+#include "tool_digest.h"
 
 namespace {
 
@@ -68,15 +69,16 @@ using sipfront::tools::AppendJsonString;
 using sipfront::tools::CpuSecondsOf;
 using sipfront::tools::CpuSecondsSelf;
 using sipfront::tools::CpuTimes;
+using sipfront::tools::DigestClient;
 using sipfront::tools::Fmt;
 using sipfront::tools::Histogram;
-using sipfront::tools::IContains;
 using sipfront::tools::IsLoopback;
 using sipfront::tools::NowNs;
 using sipfront::tools::ParseDouble;
 using sipfront::tools::ParseU64;
 using sipfront::tools::ReadCpuTimes;
 using sipfront::tools::Us;
+using sipfront::tools::UserOfCallId;
 using sipfront::tools::Writer;
 
 constexpr std::string_view kUsage =
@@ -184,8 +186,6 @@ struct Options {
 constexpr std::size_t kMaxBatch = 64;
 constexpr std::size_t kTxSlot = 8192;  // bytes per queued datagram (echo --size at most this)
 constexpr std::size_t kRxSlot = 8192 + sipfront::kPadding;
-constexpr std::size_t kMaxNonce = 160;
-constexpr std::size_t kMaxOpaque = 96;
 constexpr std::string_view kEchoMagic = "SFLG";
 
 // Returns an empty string when the options are good, else the reason.
@@ -478,17 +478,6 @@ struct Slot {
   bool disabled = false;          // refused for good (403, 404, ...): never sent again
 };
 
-// Cold per-user digest state.
-struct UserAuth {
-  auth::HexDigest ha1{};
-  uint32_t ha1_realm_gen = 0;  // 0: not computed
-  uint32_t nc = 0;
-  uint8_t nonce_len = 0;  // 0: no challenge yet
-  uint8_t opaque_len = 0;
-  char nonce[kMaxNonce] = {};
-  char opaque[kMaxOpaque] = {};
-};
-
 class Generator {
  public:
   explicit Generator(const Options& o) : o_(o) {}
@@ -593,7 +582,7 @@ class Generator {
       }
     }
     slots_.resize(names_.size());
-    auth_.reset(new UserAuth[names_.size()]);
+    digest_.Reset(names_.size(), run_id_);
     uri_ = "sip:" + o_.domain;
     return {};
   }
@@ -944,7 +933,6 @@ class Generator {
   std::size_t BuildRegister(uint32_t u, const Socket& s, char* out, bool& with_credentials) {
     const std::string& user = names_[u];
     const Slot& slot = slots_[u];
-    UserAuth& a = auth_[u];
     Writer w(out, kTxSlot);
     w.Append("REGISTER ");
     w.Append(uri_);
@@ -983,48 +971,10 @@ class Generator {
     w.Append(";transport=udp>\r\nExpires: ");
     w.AppendUint(o_.expires);
     w.Append("\r\n");
-    with_credentials = a.nonce_len != 0;
+    with_credentials = digest_.Challenged(u);
     if (with_credentials) {
-      if (a.ha1_realm_gen != realm_gen_) {
-        a.ha1 = auth::ComputeHa1(auth::Algorithm::kMd5, user, realm_,
-                                 passwords_.empty() ? o_.password : passwords_[u]);
-        a.ha1_realm_gen = realm_gen_;
-      }
-      // One cnonce per user for the whole run, and nc + 1 per request on the same nonce
-      // (RFC 7616 §3.4: a client may reuse a nonce with an increasing nc).
-      ++a.nc;
-      char nc[8];
-      char cnonce[16];
-      {
-        Writer x(nc, sizeof(nc));
-        x.AppendHex(a.nc, 8);
-        Writer y(cnonce, sizeof(cnonce));
-        y.AppendHex((static_cast<uint64_t>(run_id_) << 32) | u, 16);
-      }
-      const std::string_view nonce(a.nonce, a.nonce_len);
-      const auth::HexDigest response =
-          verifier_.Response(auth::Algorithm::kMd5, a.ha1.view(), nonce, std::string_view(nc, 8),
-                             std::string_view(cnonce, 16), "auth", "REGISTER", uri_);
-      w.Append("Authorization: Digest username=\"");
-      w.Append(user);
-      w.Append("\", realm=\"");
-      w.Append(realm_);
-      w.Append("\", nonce=\"");
-      w.Append(nonce);
-      w.Append("\", uri=\"");
-      w.Append(uri_);
-      w.Append("\", response=\"");
-      w.Append(response.view());
-      w.Append("\", algorithm=MD5, cnonce=\"");
-      w.Append(std::string_view(cnonce, 16));
-      w.Append("\", qop=auth, nc=");
-      w.Append(std::string_view(nc, 8));
-      if (a.opaque_len != 0) {
-        w.Append(", opaque=\"");
-        w.Append(std::string_view(a.opaque, a.opaque_len));
-        w.Append("\"");
-      }
-      w.Append("\r\n");
+      digest_.AppendAuthorization(w, u, user, passwords_.empty() ? o_.password : passwords_[u],
+                                  uri_);
     }
     w.Append("User-Agent: sipfront-loadgen\r\nContent-Length: 0\r\n\r\n");
     return w.size();
@@ -1032,15 +982,7 @@ class Generator {
 
   // The user index from "lg<run>-<index>", or -1.
   [[nodiscard]] int64_t UserOf(std::string_view call_id) const {
-    if (call_id.size() < 12 || call_id.substr(0, 2) != "lg" ||
-        call_id.substr(2, 8) != std::string_view(run_hex_, 8) || call_id[10] != '-') {
-      return -1;
-    }
-    uint64_t u = 0;
-    if (!ParseU64(call_id.substr(11), u) || u >= slots_.size()) {
-      return -1;
-    }
-    return static_cast<int64_t>(u);
+    return UserOfCallId(call_id, "lg", std::string_view(run_hex_, 8), slots_.size());
   }
 
   void HandleResponse(char* data, std::size_t len, uint64_t now) {
@@ -1070,7 +1012,7 @@ class Generator {
     if (code == 401) {
       const bool was_auth = slot.with_credentials;
       bool stale = false;
-      const bool usable = TakeChallenge(u, stale);
+      const bool usable = digest_.TakeChallenge(msg_, u, stale);
       if (was_auth) {
         ++(stale ? stats_->stale : stats_->rechallenged);
       } else {
@@ -1104,41 +1046,6 @@ class Generator {
     Complete(u, code, now);
   }
 
-  // Keeps the first usable MD5 qop=auth challenge of the 401 in msg_ for user u.
-  bool TakeChallenge(uint32_t u, bool& stale) {
-    for (const sip::Header* h = msg_.Find(sip::HeaderId::kWwwAuthenticate); h != nullptr;
-         h = msg_.Next(*h)) {
-      sip::Credentials c;
-      if (!sip::ParseCredentials(h->value, c, sip::ParseError::kBadAuthorization).ok() ||
-          !c.is_digest) {
-        continue;
-      }
-      auth::Algorithm alg;
-      if (!auth::ParseAlgorithm(c.algorithm, alg) || alg != auth::Algorithm::kMd5) {
-        continue;
-      }
-      if (!IContains(c.qop, "auth") || c.nonce.empty() || c.nonce.size() > kMaxNonce ||
-          c.opaque.size() > kMaxOpaque || c.realm.empty()) {
-        continue;
-      }
-      if (c.realm != realm_) {
-        realm_ = std::string(c.realm);
-        ++realm_gen_;
-      }
-      UserAuth& a = auth_[u];
-      std::memcpy(a.nonce, c.nonce.data(), c.nonce.size());
-      a.nonce_len = static_cast<uint8_t>(c.nonce.size());
-      if (!c.opaque.empty()) {  // an empty view may have a null data()
-        std::memcpy(a.opaque, c.opaque.data(), c.opaque.size());
-      }
-      a.opaque_len = static_cast<uint8_t>(c.opaque.size());
-      a.nc = 0;
-      stale = IContains(c.params, "stale=true") || IContains(c.params, "stale=\"true\"");
-      return true;
-    }
-    return false;
-  }
-
   const Options& o_;
   uint32_t run_id_ = 0;
   char run_hex_[8] = {};
@@ -1146,12 +1053,10 @@ class Generator {
   std::vector<std::unique_ptr<Socket>> sockets_;
   std::vector<pollfd> pfds_;
   std::vector<Slot> slots_;
-  std::unique_ptr<UserAuth[]> auth_;
+  DigestClient digest_;
   std::vector<std::string> names_;
   std::vector<std::string> passwords_;  // empty: o_.password for everyone
   std::string uri_;
-  std::string realm_;
-  uint32_t realm_gen_ = 1;
   std::vector<uint32_t> resend_;
   std::size_t cursor_ = 0;
   uint64_t outstanding_ = 0;
@@ -1161,7 +1066,6 @@ class Generator {
   bool in_window_ = false;  // the phase is still sending
   int64_t client_cpu_ = -1;
   PhaseStats* stats_ = nullptr;
-  auth::DigestVerifier verifier_;
   sip::Message msg_;
 };
 
