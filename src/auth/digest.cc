@@ -5,7 +5,8 @@
 #include <openssl/crypto.h>
 
 #include "absl/strings/ascii.h"
-#include "absl/strings/match.h"
+
+#include "sipfront/base/ascii.h"
 
 #include "hash.h"
 
@@ -14,11 +15,6 @@ namespace {
 
 using internal::DigestHexLength;
 using internal::Hasher;
-
-bool EqualsIgnoreCase(std::string_view a, std::string_view b) {
-  return absl::EqualsIgnoreCase(absl::string_view(a.data(), a.size()),
-                                absl::string_view(b.data(), b.size()));
-}
 
 bool IsHex(std::string_view s) {
   for (char c : s) {
@@ -35,11 +31,11 @@ constexpr std::string_view kQopAuth = "auth";
 
 bool ParseAlgorithm(std::string_view s, Algorithm& out) {
   // RFC 7616 §3.3: "If the algorithm parameter is not present, it is assumed to be MD5."
-  if (s.empty() || EqualsIgnoreCase(s, "MD5")) {
+  if (s.empty() || AsciiIEquals(s, "MD5")) {
     out = Algorithm::kMd5;
     return true;
   }
-  if (EqualsIgnoreCase(s, "SHA-256")) {
+  if (AsciiIEquals(s, "SHA-256")) {
     out = Algorithm::kSha256;
     return true;
   }
@@ -86,7 +82,7 @@ DigestResult DigestVerifier::Verify(Algorithm a, const sip::Credentials& c, std:
   }
   // qop is a token; RFC 7616 clients may quote it (the parser has dropped the quotes). A
   // quoted-pair inside it would make it something other than "auth".
-  if (!EqualsIgnoreCase(c.qop, kQopAuth)) {
+  if (!AsciiIEquals(c.qop, kQopAuth)) {
     return DigestResult::kBadQop;
   }
   // nc-value = 8LHEX (RFC 7616 §3.4); uppercase is tolerated, hashed as sent.

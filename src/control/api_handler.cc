@@ -9,6 +9,7 @@
 
 #include <openssl/crypto.h>
 
+#include "sipfront/base/ascii.h"
 #include "sipfront/control/model.h"
 
 #include "api_json.h"
@@ -406,11 +407,11 @@ std::string ListBody(std::string_view key, std::string_view collection,
 }
 
 bool ParseBool(const std::string& v, bool& out) {
-  if (EqualsNoCase(v, "true")) {
+  if (AsciiIEquals(v, "true")) {
     out = true;
     return true;
   }
-  if (EqualsNoCase(v, "false")) {
+  if (AsciiIEquals(v, "false")) {
     out = false;
     return true;
   }
@@ -431,7 +432,7 @@ bool IsFormContentType(std::string_view ct) {
   while (!media.empty() && (media.back() == ' ' || media.back() == '\t')) {
     media.remove_suffix(1);
   }
-  return EqualsNoCase(media, "application/x-www-form-urlencoded");
+  return AsciiIEquals(media, "application/x-www-form-urlencoded");
 }
 
 }  // namespace
@@ -890,11 +891,11 @@ HttpResponse ApiHandler::Registrations(Ctx& ctx) {
   }
   // Aor is USER, or sip:USER@domain_name.
   std::string_view user = aor_arg;
-  if (user.size() >= 4 && EqualsNoCase(user.substr(0, 4), "sip:")) {
+  if (user.size() >= 4 && AsciiIEquals(user.substr(0, 4), "sip:")) {
     user.remove_prefix(4);
   }
   if (const std::size_t at = user.find('@'); at != std::string_view::npos) {
-    if (!EqualsNoCase(user.substr(at + 1), d->domain_name)) {
+    if (!AsciiIEquals(user.substr(at + 1), d->domain_name)) {
       return Invalid("Aor must be a user of " + d->domain_name);
     }
     user = user.substr(0, at);

@@ -9,6 +9,7 @@
 
 #include "absl/strings/ascii.h"
 
+#include "sipfront/base/ascii.h"
 #include "sipfront/base/check.h"
 
 #include "store_util.h"
@@ -47,7 +48,7 @@ bool IsUserChar(unsigned char c) {
 }
 
 bool StartsWithNoCase(std::string_view s, std::string_view prefix) {
-  return s.size() >= prefix.size() && EqualsNoCase(s.substr(0, prefix.size()), prefix);
+  return s.size() >= prefix.size() && AsciiIEquals(s.substr(0, prefix.size()), prefix);
 }
 
 }  // namespace
@@ -186,7 +187,7 @@ std::string CheckUrl(std::string_view url) {
 }
 
 std::string CheckMethod(std::string_view method) {
-  if (EqualsNoCase(method, "GET") || EqualsNoCase(method, "POST")) {
+  if (AsciiIEquals(method, "GET") || AsciiIEquals(method, "POST")) {
     return "";
   }
   return "Method must be GET or POST";

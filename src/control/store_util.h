@@ -34,12 +34,6 @@ std::string Cat(const A&... a) {
   return out;
 }
 
-// ASCII case-insensitive equality (abseil's, for std::string_view).
-inline bool EqualsNoCase(std::string_view a, std::string_view b) {
-  return absl::EqualsIgnoreCase(absl::string_view(a.data(), a.size()),
-                                absl::string_view(b.data(), b.size()));
-}
-
 }  // namespace sipfront::control
 
 #endif  // SIPFRONT_SRC_CONTROL_STORE_UTIL_H_

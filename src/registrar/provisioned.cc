@@ -11,6 +11,7 @@
 
 #include "absl/container/flat_hash_map.h"
 
+#include "sipfront/base/ascii.h"
 #include "sipfront/base/check.h"
 
 namespace sipfront::registrar {
@@ -18,28 +19,14 @@ namespace {
 
 constexpr std::size_t kMaxDomainLength = 253;  // RFC 1035
 
-char Lower(char c) { return c >= 'A' && c <= 'Z' ? static_cast<char>(c + 32) : c; }
-
 // FNV-1a over the lowercased bytes: a handful of domains, names of ~20 bytes.
 uint32_t NameHash(std::string_view s) {
   uint32_t h = 2166136261u;
   for (const char c : s) {
-    h ^= static_cast<uint8_t>(Lower(c));
+    h ^= static_cast<uint8_t>(AsciiLower(c));
     h *= 16777619u;
   }
   return h;
-}
-
-bool IEquals(std::string_view a, std::string_view b) {
-  if (a.size() != b.size()) {
-    return false;
-  }
-  for (std::size_t i = 0; i < a.size(); ++i) {
-    if (Lower(a[i]) != Lower(b[i])) {
-      return false;
-    }
-  }
-  return true;
 }
 
 // The first `prefix` bits of `addr` (`bytes` long), the rest zero, in a 16-byte key.
@@ -79,7 +66,7 @@ DomainNames::~DomainNames() = default;
 uint16_t DomainNames::Intern(std::string_view name) {
   std::string lower(name);
   for (char& c : lower) {
-    c = Lower(c);
+    c = AsciiLower(c);
   }
   const std::lock_guard<std::mutex> lock(impl_->mu);
   const auto it = impl_->ids.find(lower);
@@ -97,7 +84,7 @@ uint16_t DomainNames::Intern(std::string_view name) {
 int32_t DomainNames::Find(std::string_view name) const {
   std::string lower(name);
   for (char& c : lower) {
-    c = Lower(c);
+    c = AsciiLower(c);
   }
   const std::lock_guard<std::mutex> lock(impl_->mu);
   const auto it = impl_->ids.find(lower);
@@ -219,7 +206,7 @@ const DomainInfo* DomainTable::Find(std::string_view host) const {
   const std::size_t mask = index_.size() - 1;
   for (std::size_t s = NameHash(host) & mask; index_[s] != 0; s = (s + 1) & mask) {
     const DomainInfo& d = domains_[index_[s] - 1];
-    if (IEquals(d.name, host)) {
+    if (AsciiIEquals(d.name, host)) {
       return &d;
     }
   }

@@ -4,6 +4,7 @@
 #include <array>
 #include <cstring>
 
+#include "sipfront/base/ascii.h"
 #include "sipfront/base/check.h"
 #include "sipfront/registrar/journal.h"
 #include "sipfront/sip/response_writer.h"
@@ -42,20 +43,6 @@ static_assert(kOutcomeNames[static_cast<std::size_t>(Outcome::kSourceNotAllowed)
                   "source_not_allowed",
               "kOutcomeNames must follow Outcome");
 
-char Lower(char c) { return c >= 'A' && c <= 'Z' ? static_cast<char>(c + 32) : c; }
-
-bool IEquals(std::string_view a, std::string_view b) {
-  if (a.size() != b.size()) {
-    return false;
-  }
-  for (std::size_t i = 0; i < a.size(); ++i) {
-    if (Lower(a[i]) != Lower(b[i])) {
-      return false;
-    }
-  }
-  return true;
-}
-
 // Whether a Supported header of `req` lists `tag` (comma-separated option tags, any case).
 bool HasOptionTag(const sip::Message& req, std::string_view tag) {
   for (const sip::Header* h = req.Find(sip::HeaderId::kSupported); h != nullptr; h = req.Next(*h)) {
@@ -71,7 +58,7 @@ bool HasOptionTag(const sip::Message& req, std::string_view tag) {
                                item.back() == '\n')) {
         item.remove_suffix(1);
       }
-      if (IEquals(item, tag)) {
+      if (AsciiIEquals(item, tag)) {
         return true;
       }
       if (comma == std::string_view::npos) {
@@ -299,7 +286,7 @@ AdmitResult Registrar::Admit(const sip::Message& req, const sip::RegisterFields&
   // behind proxies) are looked at only when that one is not for this realm.
   const sip::Credentials* cp = nullptr;
   if (reg.has_credentials && reg.credentials.is_digest &&
-      IEquals(reg.credentials.realm, domain->name)) {
+      AsciiIEquals(reg.credentials.realm, domain->name)) {
     cp = &reg.credentials;
   }
   sip::Credentials other;
@@ -308,7 +295,7 @@ AdmitResult Registrar::Admit(const sip::Message& req, const sip::RegisterFields&
     for (h = h == nullptr ? nullptr : req.Next(*h); h != nullptr && cp == nullptr;
          h = req.Next(*h)) {
       if (sip::ParseCredentials(h->value, other, sip::ParseError::kBadAuthorization).ok() &&
-          other.is_digest && IEquals(other.realm, domain->name)) {
+          other.is_digest && AsciiIEquals(other.realm, domain->name)) {
         cp = &other;
       }
     }
@@ -360,7 +347,7 @@ AdmitResult Registrar::Admit(const sip::Message& req, const sip::RegisterFields&
   if (to.kind != sip::UriScheme::kSip && to.kind != sip::UriScheme::kSips) {
     return reply(Outcome::kBadAor, 400, "AOR Must Be A SIP URI");
   }
-  if (!IEquals(to.host, domain->name)) {
+  if (!AsciiIEquals(to.host, domain->name)) {
     return reply(Outcome::kNotInDomain, 404, "AOR Not In Domain");
   }
   char user[kMaxUserLength];
