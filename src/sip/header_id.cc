@@ -109,16 +109,13 @@ constexpr bool NamesAreLettersAndDashes() {
 }
 static_assert(NamesAreLettersAndDashes(), "tokenizer.cc relies on it (FindNameColon)");
 
-constexpr std::size_t kMaxNameLength = 20;  // "P-Preferred-Identity"
+using internal::HeaderLookup;
+using internal::kCaseBits;
+using internal::kMaxNameLength;
+using internal::NameSlot;
+using internal::NameWords;
 
 constexpr char Lower(char c) { return c >= 'A' && c <= 'Z' ? static_cast<char>(c + 32) : c; }
-
-// A name as three little-endian words of its lower-cased bytes, zero past its length.
-struct Words {
-  uint64_t w[3];
-};
-
-constexpr uint64_t kCaseBits = 0x2020202020202020ull;
 
 constexpr uint64_t LowMask(std::size_t bytes) {
   return bytes >= 8 ? ~uint64_t{0} : (uint64_t{1} << (8 * bytes)) - 1;
@@ -130,26 +127,8 @@ constexpr uint64_t Mask(std::size_t n, int word) {
   return n <= start ? 0 : LowMask(n - start);
 }
 
-// Multiplicative hash of the first word and the length into 256 slots. The multiplier was found
-// by a search over random odd constants so that no two known names share a slot (MakeLookup
-// checks it), which makes a lookup one probe and one comparison.
-constexpr uint64_t kHashMultiplier = 0x26f90507a097021dull;
-
-constexpr uint32_t Slot(uint64_t w0, std::size_t n) {
-  return static_cast<uint32_t>(((w0 ^ n) * kHashMultiplier) >> 56);
-}
-
-struct Lookup {
-  Words words[kHeaderIdCount]{};  // [0] (kOther) stays zero with len 0: never matches
-  uint8_t len[kHeaderIdCount]{};
-  uint8_t slot[256]{};                     // HeaderId hashed there, or 0
-  uint64_t mask[kMaxNameLength + 1][3]{};  // Mask(n, word)
-  HeaderId compact[128]{};
-  bool perfect = true;  // no two names share a slot
-};
-
-constexpr Lookup MakeLookup() {
-  Lookup t{};
+constexpr HeaderLookup MakeLookup() {
+  HeaderLookup t{};
   for (std::size_t n = 0; n <= kMaxNameLength; ++n) {
     for (int k = 0; k < 3; ++k) {
       t.mask[n][k] = Mask(n, k);
@@ -157,14 +136,14 @@ constexpr Lookup MakeLookup() {
   }
   for (std::size_t i = 1; i < kNames.size(); ++i) {
     const std::string_view name = kNames[i].canonical;
-    Words w{};
+    NameWords w{};
     for (std::size_t k = 0; k < name.size(); ++k) {
       w.w[k / 8] |= static_cast<uint64_t>(static_cast<unsigned char>(Lower(name[k])))
                     << (8 * (k % 8));
     }
     t.words[i] = w;
     t.len[i] = static_cast<uint8_t>(name.size());
-    uint8_t& slot = t.slot[Slot(w.w[0], name.size())];
+    uint8_t& slot = t.slot[NameSlot(w.w[0], name.size())];
     t.perfect = t.perfect && slot == 0;
     slot = static_cast<uint8_t>(i);
     if (kNames[i].compact != 0) {
@@ -175,41 +154,13 @@ constexpr Lookup MakeLookup() {
   return t;
 }
 
-constexpr Lookup kLookup = MakeLookup();
-static_assert(kLookup.perfect, "two header names share a hash slot: pick another kHashMultiplier");
-
-inline uint64_t Load64(const char* p) {
-  uint64_t v;
-  std::memcpy(&v, p, 8);
-  return v;
-}
-
 }  // namespace
 
 namespace internal {
 
-// `p` must have 24 readable bytes (the tokenizer's padding guarantees it). OR-ing 0x20
-// lower-cases letters and leaves every other token character but '_' unchanged; no known
-// name has '_' (it becomes DEL), so the comparison is exact for token names.
-HeaderId ClassifyHeaderPadded(const char* p, std::size_t n) {
-  if (n == 1) {
-    const auto c = static_cast<unsigned char>(p[0]);
-    return c < 128 ? kLookup.compact[c] : HeaderId::kOther;
-  }
-  if (n == 0 || n > kMaxNameLength) {
-    return HeaderId::kOther;
-  }
-  const uint64_t* mask = kLookup.mask[n];
-  const uint64_t w0 = (Load64(p) | kCaseBits) & mask[0];
-  const uint64_t w1 = (Load64(p + 8) | kCaseBits) & mask[1];
-  const uint64_t w2 = (Load64(p + 16) | kCaseBits) & mask[2];
-  const uint8_t i = kLookup.slot[Slot(w0, n)];
-  const Words& w = kLookup.words[i];
-  if (kLookup.len[i] == n && w.w[0] == w0 && w.w[1] == w1 && w.w[2] == w2) {
-    return static_cast<HeaderId>(i);
-  }
-  return HeaderId::kOther;
-}
+constexpr HeaderLookup kHeaderLookup = MakeLookup();
+static_assert(kHeaderLookup.perfect,
+              "two header names share a hash slot: pick another kHashMultiplier");
 
 }  // namespace internal
 

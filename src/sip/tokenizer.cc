@@ -548,47 +548,64 @@ ParseError Tokenize(PaddedView in, Framing framing, Message& msg, std::size_t ma
     li = last_line + 1;
 
     // Name. Usually "Known-Name:": the colon is found by one vector compare and a known name is
-    // made of letters and '-' only (header_id.cc), so it needs no byte-by-byte token check.
-    // Anything else (unknown names, LWS before the colon, bad bytes) takes the byte loop.
+    // made of letters and '-' only (header_id.cc), so it needs no byte-by-byte token check and
+    // the colon follows it directly. Anything else (unknown names, LWS before the colon, bad
+    // bytes) takes the byte loop.
     const char* q = FindNameColon(b);
-    const std::size_t classified_len = q == nullptr ? 0 : static_cast<std::size_t>(q - b);
-    HeaderId id =
-        classified_len == 0 ? HeaderId::kOther : internal::ClassifyHeaderPadded(b, classified_len);
-    if (id == HeaderId::kOther) {
+    HeaderId id = HeaderId::kOther;
+    const char* name_end = q;
+    if (q != nullptr) {
+      id = internal::ClassifyHeaderPadded(b, static_cast<std::size_t>(q - b));
+    }
+    if (SIPFRONT_LIKELY(id != HeaderId::kOther)) {
+      ++q;
+    } else {
+      const char* colon = q;
       q = b;
       while (q < e && Is(*q, charset::kToken)) {
         ++q;
       }
-    }
-    const char* name_end = q;
-    if (name_end == b) {
-      return fail(ParseError::kBadHeaderName, b);
-    }
-    while (q < e && IsWsp(*q)) {
+      name_end = q;
+      if (name_end == b) {
+        return fail(ParseError::kBadHeaderName, b);
+      }
+      while (q < e && IsWsp(*q)) {
+        ++q;
+      }
+      if (q == e || *q != ':') {
+        return fail(q == name_end && q < e ? ParseError::kBadHeaderName : ParseError::kMissingColon,
+                    q);
+      }
       ++q;
+      if (name_end != colon) {
+        id = internal::ClassifyHeaderPadded(b, static_cast<std::size_t>(name_end - b));
+      }
     }
-    if (q == e || *q != ':') {
-      return fail(q == name_end && q < e ? ParseError::kBadHeaderName : ParseError::kMissingColon,
-                  q);
-    }
-    ++q;
-    while (q < e && charset::IsLws(*q)) {
+    // Value: LWS-trimmed. Mostly one SP after the colon and a printable byte at either end.
+    if (SIPFRONT_LIKELY(*q == ' ' && static_cast<unsigned char>(q[1]) > 0x20)) {
       ++q;
+    } else {
+      while (q < e && charset::IsLws(*q)) {
+        ++q;
+      }
     }
     const char* ve = e;
-    while (ve > q && charset::IsLws(ve[-1])) {
-      --ve;
+    if (static_cast<unsigned char>(ve[-1]) <= 0x20) {
+      while (ve > q && charset::IsLws(ve[-1])) {
+        --ve;
+      }
     }
     if (msg.header_count == kMaxHeaders) {
       return fail(ParseError::kTooManyHeaders, b);
     }
-    const std::string_view name(b, static_cast<std::size_t>(name_end - b));
     const std::string_view value(q, static_cast<std::size_t>(ve - q));
-    if (name.size() != classified_len) {
-      id = internal::ClassifyHeaderPadded(b, name.size());  // padded input
-    }
     const auto idx = static_cast<uint8_t>(msg.header_count++);
-    msg.headers[idx] = Header{name, value, id, kNoHeader, folded};
+    Header& h = msg.headers[idx];
+    h.name = std::string_view(b, static_cast<std::size_t>(name_end - b));
+    h.value = value;
+    h.id = id;
+    h.next = kNoHeader;
+    h.folded = folded;
     const auto slot = static_cast<std::size_t>(id);
     ++msg.count[slot];
     if (id == HeaderId::kOther) {
