@@ -127,22 +127,51 @@ const char* FindCtlOrSpace(const char* b, const char* e) {
 #endif
 }
 
+// Eight bytes at `p` as a little-endian word, to compare with Word8 of a literal.
+inline uint64_t Load8(const char* p) {
+  uint64_t v;
+  std::memcpy(&v, p, 8);
+  return v;
+}
+
+constexpr uint64_t Word8(const char (&s)[9]) {
+  uint64_t v = 0;
+  for (int i = 7; i >= 0; --i) {
+    v = v << 8 | static_cast<unsigned char>(s[i]);
+  }
+  return v;
+}
+
 // Request-Line = Method SP Request-URI SP SIP-Version CRLF; exactly one SP between elements
-// (RFC 4475 §3.1.2.x lwsstart and trws are rejected, not guessed at).
+// (RFC 4475 §3.1.2.x lwsstart and trws are rejected, not guessed at). `e` is the line's CR, so
+// eight bytes from `b` are readable.
 Fail ParseRequestLine(const char* b, const char* e, Message& msg) {
   const char* q = b;
-  while (q < e && Is(*q, charset::kToken)) {
-    ++q;
-  }
-  if (q == b || q == e || *q != ' ') {
-    return {ParseError::kBadMethod, q};
+  if (Load8(b) == Word8("REGISTER") && b[8] == ' ') {
+    q = b + 8;  // the fast path's method, without the token loop
+    msg.method = Method::kRegister;
+  } else {
+    while (q < e && Is(*q, charset::kToken)) {
+      ++q;
+    }
+    if (q == b || q == e || *q != ' ') {
+      return {ParseError::kBadMethod, q};
+    }
+    msg.method = ClassifyMethod(std::string_view(b, static_cast<std::size_t>(q - b)));
   }
   msg.method_name = std::string_view(b, static_cast<std::size_t>(q - b));
-  msg.method = ClassifyMethod(msg.method_name);
+  const char* uri = q + 1;
+  if (e - uri >= 9 && Load8(e - 8) == Word8(" SIP/2.0")) {
+    // The usual version, checked as one word; anything else takes the general path below.
+    if (const char* u = FindCtlOrSpace(uri, e - 8); u != e - 8) {
+      return {ParseError::kBadRequestUri, u};
+    }
+    msg.request_uri = std::string_view(uri, static_cast<std::size_t>(e - 8 - uri));
+    return kPass;
+  }
   if (IsWsp(e[-1])) {
     return {ParseError::kBadRequestLine, e - 1};
   }
-  const char* uri = q + 1;
   const char* last_sp = e - 1;
   while (last_sp > q && *last_sp != ' ') {
     --last_sp;
@@ -248,18 +277,21 @@ Fail ParseCSeq(std::string_view v, const Message& msg, CSeq& out) {
     ++q;
   }
   const char* m = q;
+  const std::string_view method_name(m, static_cast<std::size_t>(e - m));
+  if (msg.kind == MessageKind::kRequest && method_name == msg.method_name) {
+    out = CSeq{static_cast<uint32_t>(seq), msg.method, method_name};  // a checked token already
+    return kPass;
+  }
   while (q < e && Is(*q, charset::kToken)) {
     ++q;
   }
   if (q == m || q != e) {
     return {ParseError::kBadCSeq, q};
   }
-  out.seq = static_cast<uint32_t>(seq);
-  out.method_name = std::string_view(m, static_cast<std::size_t>(e - m));
-  out.method = ClassifyMethod(out.method_name);
-  if (msg.kind == MessageKind::kRequest && out.method_name != msg.method_name) {
+  if (msg.kind == MessageKind::kRequest) {
     return {ParseError::kCSeqMethodMismatch, m};
   }
+  out = CSeq{static_cast<uint32_t>(seq), ClassifyMethod(method_name), method_name};
   return kPass;
 }
 
