@@ -19,14 +19,22 @@ __attribute__((target("avx2"))) LineScan ScanLinesAvx2(const char* p, uint32_t f
   LineScan out{0, 0, false};
   const __m256i lf = _mm256_set1_epi8('\n');
   const __m256i cr = _mm256_set1_epi8('\r');
-  for (uint32_t base = from; base < len; base += 64) {
+  // Whole blocks need no mask; the last, partial one (if any) is masked to len.
+  uint32_t base = from;
+  for (; len - base >= 64; base += 64) {
+    const char* b = p + base;
+    const uint64_t lf_bits = Mask32(b, lf) | Mask32(b + 32, lf) << 32;
+    const uint64_t cr_bits = Mask32(b, cr) | Mask32(b + 32, cr) << 32;
+    if (ConsumeBlock(p, base, lf_bits, cr_bits, lfs, max, out)) {
+      return out;
+    }
+  }
+  if (base < len) {
     const char* b = p + base;
     const uint64_t valid = LowBits(len - base);
     const uint64_t lf_bits = (Mask32(b, lf) | Mask32(b + 32, lf) << 32) & valid;
     const uint64_t cr_bits = (Mask32(b, cr) | Mask32(b + 32, cr) << 32) & valid;
-    if (ConsumeBlock(p, base, lf_bits, cr_bits, lfs, max, out)) {
-      return out;
-    }
+    ConsumeBlock(p, base, lf_bits, cr_bits, lfs, max, out);
   }
   return out;
 }

@@ -18,18 +18,26 @@ LineScan ScanLinesSse2(const char* p, uint32_t from, uint32_t len, uint32_t* lfs
   LineScan out{0, 0, false};
   const __m128i lf = _mm_set1_epi8('\n');
   const __m128i cr = _mm_set1_epi8('\r');
-  for (uint32_t base = from; base < len; base += 64) {
-    const char* b = p + base;
-    uint64_t lf_bits = Mask16(b, lf) | Mask16(b + 16, lf) << 16 | Mask16(b + 32, lf) << 32 |
-                       Mask16(b + 48, lf) << 48;
-    uint64_t cr_bits = Mask16(b, cr) | Mask16(b + 16, cr) << 16 | Mask16(b + 32, cr) << 32 |
-                       Mask16(b + 48, cr) << 48;
-    const uint64_t valid = LowBits(len - base);
-    lf_bits &= valid;
-    cr_bits &= valid;
+  auto block = [&](const char* b, uint64_t& lf_bits, uint64_t& cr_bits) {
+    lf_bits = Mask16(b, lf) | Mask16(b + 16, lf) << 16 | Mask16(b + 32, lf) << 32 |
+              Mask16(b + 48, lf) << 48;
+    cr_bits = Mask16(b, cr) | Mask16(b + 16, cr) << 16 | Mask16(b + 32, cr) << 32 |
+              Mask16(b + 48, cr) << 48;
+  };
+  // Whole blocks need no mask; the last, partial one (if any) is masked to len.
+  uint32_t base = from;
+  uint64_t lf_bits = 0;
+  uint64_t cr_bits = 0;
+  for (; len - base >= 64; base += 64) {
+    block(p + base, lf_bits, cr_bits);
     if (ConsumeBlock(p, base, lf_bits, cr_bits, lfs, max, out)) {
       return out;
     }
+  }
+  if (base < len) {
+    block(p + base, lf_bits, cr_bits);
+    const uint64_t valid = LowBits(len - base);
+    ConsumeBlock(p, base, lf_bits & valid, cr_bits & valid, lfs, max, out);
   }
   return out;
 }
