@@ -4,6 +4,7 @@
 
 #include <cstdint>
 
+#include "sipfront/base/compiler.h"
 #include "sipfront/sip/message.h"
 
 namespace sipfront::sip::internal {
@@ -12,6 +13,7 @@ struct LineScan {
   uint32_t lf_count;  // LF offsets written to `lfs`
   uint32_t cr_count;  // CR bytes in [from, last recorded LF]
   bool found_end;     // the last recorded LF completes an empty line ("\r\n" right after an LF)
+  bool bare_lf;       // a recorded LF has no CR before it
 };
 
 // Records the offsets of '\n' in p[from, len) into lfs[0, max), stopping after the LF that ends
@@ -37,7 +39,12 @@ inline bool ConsumeBlock(const char* p, uint32_t base, uint64_t lf_bits, uint64_
     lfs[out.lf_count++] = pos;
     // "\n\r\n": the LF two bytes back was recorded, as p[from] is neither CR nor LF, so
     // p[pos - 1] == '\r' implies pos >= from + 2.
-    const bool empty_line = p[pos - 1] == '\r' && p[pos - 2] == '\n';
+    bool empty_line = false;
+    if (SIPFRONT_LIKELY(p[pos - 1] == '\r')) {
+      empty_line = p[pos - 2] == '\n';
+    } else {
+      out.bare_lf = true;
+    }
     if (empty_line || out.lf_count == max) {
       const uint64_t upto = bit == 63 ? ~uint64_t{0} : (uint64_t{2} << bit) - 1;
       out.cr_count += static_cast<uint32_t>(__builtin_popcountll(cr_bits & upto));

@@ -16,7 +16,7 @@ __attribute__((target("avx2"))) inline uint64_t Mask32(const char* p, __m256i ne
 // Compiled for AVX2 by attribute, called only when the CPU reports AVX2 (see tokenizer.cc).
 __attribute__((target("avx2"))) LineScan ScanLinesAvx2(const char* p, uint32_t from, uint32_t len,
                                                        uint32_t* lfs, uint32_t max) {
-  LineScan out{0, 0, false};
+  LineScan out{0, 0, false, false};
   const __m256i lf = _mm256_set1_epi8('\n');
   const __m256i cr = _mm256_set1_epi8('\r');
   // Whole blocks need no mask; the last, partial one (if any) is masked to len.

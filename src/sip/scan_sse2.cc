@@ -15,7 +15,7 @@ inline uint64_t Mask16(const char* p, __m128i needle) {
 
 // SSE2 is part of x86-64, so this kernel needs no target attribute.
 LineScan ScanLinesSse2(const char* p, uint32_t from, uint32_t len, uint32_t* lfs, uint32_t max) {
-  LineScan out{0, 0, false};
+  LineScan out{0, 0, false, false};
   const __m128i lf = _mm_set1_epi8('\n');
   const __m128i cr = _mm_set1_epi8('\r');
   auto block = [&](const char* b, uint64_t& lf_bits, uint64_t& cr_bits) {

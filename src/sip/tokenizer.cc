@@ -335,7 +335,7 @@ const char* FindNameColon(const char* b) {
 }
 
 // Returns the first byte that breaks CRLF line structure in [b, e): a CR not followed by LF or
-// an LF not preceded by CR. Only called once the counts say there is one.
+// an LF not preceded by CR. Only called once stage 1 found one.
 const char* FindBadLineEnding(const char* b, const char* e) {
   for (const char* q = b; q < e; ++q) {
     if (*q == '\r' && (q + 1 >= e || q[1] != '\n')) {
@@ -518,7 +518,8 @@ ParseError Tokenize(PaddedView in, Framing framing, Message& msg, std::size_t ma
       return fail(ParseError::kMissingHeaderEnd, p + n);
     }
   }
-  if (SIPFRONT_UNLIKELY(s.cr_count != s.lf_count)) {
+  // Every LF has a CR before it and there are as many CRs as LFs: so every CR has its LF.
+  if (SIPFRONT_UNLIKELY(s.bare_lf || s.cr_count != s.lf_count)) {
     // Without the empty line the kernels counted CRs up to scan_len, past the last LF.
     const char* counted_end = s.found_end ? p + lfs[s.lf_count - 1] + 1 : p + scan_len;
     return fail(ParseError::kBadLineEnding, FindBadLineEnding(p + start, counted_end));
@@ -562,20 +563,21 @@ ParseError Tokenize(PaddedView in, Framing framing, Message& msg, std::size_t ma
     return fail(ParseError::kBadHeaderName, p + lfs[0] + 1);  // nothing to continue
   }
   uint32_t li = 1;
+  const char* next = p + lfs[0] + 1;  // the first byte of line li
   while (li < header_lines) {
-    const char* b = p + lfs[li - 1] + 1;
-    // The field's lines: this one plus each next one that starts with LWS; each ends in CRLF.
+    const char* b = next;
+    // The field's lines: this one plus each next one that starts with LWS. Each ends in CRLF:
+    // stage 1 checked that. A line usually starts with a name or, after the last field, with
+    // the empty line's CR: one compare tells those from LWS.
     uint32_t last_line = li;
-    for (;;) {
-      if (p[lfs[last_line] - 1] != '\r') {
-        return fail(ParseError::kBadLineEnding, p + lfs[last_line]);
+    next = p + lfs[li] + 1;
+    if (SIPFRONT_UNLIKELY(static_cast<unsigned char>(*next) <= 0x20)) {
+      while (last_line + 1 < header_lines && IsWsp(p[lfs[last_line] + 1])) {
+        ++last_line;
       }
-      if (last_line + 1 == header_lines || !IsWsp(p[lfs[last_line] + 1])) {
-        break;
-      }
-      ++last_line;
+      next = p + lfs[last_line] + 1;
     }
-    const char* e = p + lfs[last_line] - 1;  // the CR ending the field
+    const char* e = next - 2;  // the CR ending the field
     const bool folded = last_line != li;
     li = last_line + 1;
 
