@@ -370,7 +370,7 @@ ParseStatus ParseCredentials(std::string_view value, Credentials& out, ParseErro
   const char* b = value.data();
   const char* e = b + value.size();
   const char* q = SkipLws(b, e);
-  const char* scheme_end = ScanToken(q, e);
+  const char* scheme_end = internal::ScanAlphaToken(q, e);
   if (scheme_end == q) {
     return {error, q};
   }
@@ -386,7 +386,7 @@ ParseStatus ParseCredentials(std::string_view value, Credentials& out, ParseErro
   // auth-param *(COMMA auth-param); auth-param = name EQUAL ( token / quoted-string )
   while (true) {
     const char* name = q;
-    q = ScanToken(q, e);
+    q = internal::ScanAlphaToken(q, e);
     if (q == name) {
       return {error, name};
     }

@@ -77,6 +77,22 @@ inline const char* ScanToken(const char* q, const char* e) {
   return ScanClass(q, e, charset::kToken);
 }
 
+// ScanToken for names that are mostly letters (auth-param names, "Digest"): with 16 bytes left
+// in [q, e), the leading run of letters is skipped with one 16-byte test (much cheaper than
+// TokenStop16), and the bytewise scan goes on from the first other byte, which is usually the
+// end already. No padding is assumed.
+inline const char* ScanAlphaToken(const char* q, const char* e) {
+#if defined(__SSE2__)
+  if (e - q >= 16) {
+    const __m128i v = _mm_loadu_si128(reinterpret_cast<const __m128i*>(q));
+    const auto alpha = static_cast<uint32_t>(
+        _mm_movemask_epi8(InRange16(_mm_or_si128(v, _mm_set1_epi8(0x20)), 'a', 'z')));
+    q += std::countr_one(alpha);
+  }
+#endif
+  return ScanClass(q, e, charset::kToken);
+}
+
 // ScanToken for values that are often long (branch, tag): whole 16-byte runs inside [q, e) at
 // a time (no padding is assumed), then bytewise.
 inline const char* ScanLongToken(const char* q, const char* e) {
