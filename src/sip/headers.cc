@@ -10,6 +10,7 @@ namespace sipfront::sip {
 using charset::IEquals;
 using charset::IEqualsLower;
 using charset::Is;
+using internal::IEqualsLowerWords;
 using internal::ScanQuoted;
 using internal::ScanToken;
 using internal::SkipLws;
@@ -375,7 +376,7 @@ ParseStatus ParseCredentials(std::string_view value, Credentials& out, ParseErro
     return {error, q};
   }
   out.scheme = Span(q, scheme_end);
-  out.is_digest = IEqualsLower(out.scheme, "digest");
+  out.is_digest = IEqualsLowerWords(out.scheme, "digest");
   q = scheme_end;
   if (q == e || !charset::IsLws(*q)) {
     return {error, q};
@@ -403,42 +404,41 @@ ParseStatus ParseCredentials(std::string_view value, Credentials& out, ParseErro
     last_end = q;
     const std::string_view pvalue = Unquote(Span(v, q));
     if (out.is_digest) {
-      // Dispatch on length and first letter: one comparison per parameter.
+      // Dispatch on length, then whole-word compares.
       std::string_view* dest = nullptr;
-      const char c0 = charset::ToLower(pname[0]);
       switch (pname.size()) {
         case 2:
-          dest = IEqualsLower(pname, "nc") ? &out.nc : nullptr;
+          dest = IEqualsLowerWords(pname, "nc") ? &out.nc : nullptr;
           break;
         case 3:
-          dest = c0 == 'u' && IEqualsLower(pname, "uri")   ? &out.uri
-                 : c0 == 'q' && IEqualsLower(pname, "qop") ? &out.qop
-                                                           : nullptr;
+          dest = IEqualsLowerWords(pname, "uri")   ? &out.uri
+                 : IEqualsLowerWords(pname, "qop") ? &out.qop
+                                                   : nullptr;
           break;
         case 5:
-          dest = c0 == 'r' && IEqualsLower(pname, "realm")   ? &out.realm
-                 : c0 == 'n' && IEqualsLower(pname, "nonce") ? &out.nonce
-                                                             : nullptr;
+          dest = IEqualsLowerWords(pname, "realm")   ? &out.realm
+                 : IEqualsLowerWords(pname, "nonce") ? &out.nonce
+                                                     : nullptr;
           break;
         case 6:
-          dest = c0 == 'c' && IEqualsLower(pname, "cnonce")   ? &out.cnonce
-                 : c0 == 'o' && IEqualsLower(pname, "opaque") ? &out.opaque
-                                                              : nullptr;
+          dest = IEqualsLowerWords(pname, "cnonce")   ? &out.cnonce
+                 : IEqualsLowerWords(pname, "opaque") ? &out.opaque
+                                                      : nullptr;
           break;
         case 8:
-          if (c0 == 'r' && IEqualsLower(pname, "response")) {
+          if (IEqualsLowerWords(pname, "response")) {
             if (!internal::AllHex(pvalue.data(), pvalue.data() + pvalue.size())) {
               return {error, v};
             }
             dest = &out.response;
-          } else if (c0 == 'u' && IEqualsLower(pname, "username")) {
+          } else if (IEqualsLowerWords(pname, "username")) {
             dest = &out.username;
-          } else if (c0 == 'u' && IEqualsLower(pname, "userhash")) {
-            out.userhash = IEqualsLower(pvalue, "true");
+          } else if (IEqualsLowerWords(pname, "userhash")) {
+            out.userhash = IEqualsLowerWords(pvalue, "true");
           }
           break;
         case 9:
-          dest = IEqualsLower(pname, "algorithm") ? &out.algorithm : nullptr;
+          dest = IEqualsLowerWords(pname, "algorithm") ? &out.algorithm : nullptr;
           break;
         default:
           break;

@@ -5,7 +5,9 @@
 
 #include <bit>
 #include <cstdint>
+#include <cstring>
 #include <string_view>
+#include <type_traits>
 
 #if defined(__SSE2__)
 #include <emmintrin.h>
@@ -23,6 +25,40 @@ inline std::string_view Span(const char* b, const char* e) {
 
 // LWS / SWS. Inside a tokenized header value CR and LF only occur as part of a fold.
 // Bytes above SP are never LWS: one compare settles the common case.
+// charset::IEqualsLower(s, lower) for a lowercase literal of 1 to 16 bytes, a word at a time:
+// `s` is read with two (possibly overlapping) loads of 1, 2, 4 or 8 bytes inside it, and 0x20 is
+// OR-ed into the bytes where the literal has a letter (exact there, as in IEqualsLower); other
+// bytes must match as they are. The literal's words and mask fold to constants.
+template <std::size_t N>
+inline bool IEqualsLowerWords(std::string_view s, const char (&lower)[N]) {
+  constexpr std::size_t n = N - 1;
+  static_assert(n >= 1 && n <= 16);
+  using W = std::conditional_t<
+      (n >= 8), uint64_t,
+      std::conditional_t<(n >= 4), uint32_t, std::conditional_t<(n >= 2), uint16_t, uint8_t>>>;
+  constexpr std::size_t w = sizeof(W);
+  if (s.size() != n) {
+    return false;
+  }
+  auto word = [](const char* p) {
+    W v;
+    std::memcpy(&v, p, w);
+    return v;
+  };
+  auto fold = [](const char* lit) {  // 0x20 where the literal has a letter
+    W m = 0;
+    for (std::size_t i = 0; i < w; ++i) {
+      if (lit[i] >= 'a' && lit[i] <= 'z') {
+        m = static_cast<W>(m | (W{0x20} << (8 * i)));
+      }
+    }
+    return m;
+  };
+  const W head = static_cast<W>(word(s.data()) | fold(lower));
+  const W tail = static_cast<W>(word(s.data() + n - w) | fold(lower + n - w));
+  return head == word(lower) && tail == word(lower + n - w);
+}
+
 inline const char* SkipLws(const char* q, const char* e) {
   while (q < e && static_cast<unsigned char>(*q) <= ' ' && charset::IsLws(*q)) {
     ++q;
