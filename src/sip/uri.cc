@@ -414,8 +414,7 @@ ParseStatus ParseUri(std::string_view s, Uri& out) {
   const char* b = s.data();
   const char* e = b + s.size();
   // Nearly every URI here is "sip:": recognise it without the scheme scan and the compares.
-  if (e - b >= 4 && (b[0] | 0x20) == 's' && (b[1] | 0x20) == 'i' && (b[2] | 0x20) == 'p' &&
-      b[3] == ':') {
+  if (e - b >= 4 && internal::IEqualsLowerWords(Span(b, b + 4), "sip:")) {
     out.scheme = Span(b, b + 3);
     out.opaque = Span(b + 4, e);
     out.kind = UriScheme::kSip;
