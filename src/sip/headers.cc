@@ -8,7 +8,6 @@
 namespace sipfront::sip {
 
 using charset::IEquals;
-using charset::IEqualsLower;
 using charset::Is;
 using internal::IEqualsLowerWords;
 using internal::ScanQuoted;
@@ -79,7 +78,7 @@ ParseStatus ScanHeaderParams(const char* q, const char* e, ParseError err, bool 
     bool has_value = false;
     if (q < e && *q == '=') {
       const char* v = SkipLws(q + 1, e);
-      q = ScanGenValue(v, e, via && IEqualsLower(pname, "received"));
+      q = ScanGenValue(v, e, via && IEqualsLowerWords(pname, "received"));
       if (q == nullptr) {
         return {err, v};
       }
@@ -229,7 +228,7 @@ ParseStatus ParseFromTo(std::string_view value, FromTo& out, ParseError error) {
   out.tag = {};
   return ParseNameAddrImpl(value, out.addr, error, false,
                            [&out](std::string_view name, std::string_view v, bool) -> const char* {
-                             if (IEqualsLower(name, "tag")) {
+                             if (IEqualsLowerWords(name, "tag")) {
                                if (!IsTokenValue(v)) {
                                  return v.data() != nullptr ? v.data() : name.data();
                                }
@@ -248,21 +247,21 @@ ParseStatus ParseContact(std::string_view value, Contact& out) {
       value, out.addr, ParseError::kBadContact, false,
       [&out](std::string_view name, std::string_view v, bool has_value) -> const char* {
         const char* at = has_value ? v.data() : name.data();
-        if (IEqualsLower(name, "q")) {
+        if (IEqualsLowerWords(name, "q")) {
           if (!IsQValue(v)) {
             return at;
           }
           out.q = v;
-        } else if (IEqualsLower(name, "expires")) {
+        } else if (IEqualsLowerWords(name, "expires")) {
           if (!ParseDelta(v, 0xffffffffu, out.expires)) {
             return at;
           }
-        } else if (IEqualsLower(name, "+sip.instance")) {
+        } else if (IEqualsLowerWords(name, "+sip.instance")) {
           if (!has_value) {
             return at;
           }
           out.instance = v;
-        } else if (IEqualsLower(name, "reg-id")) {
+        } else if (IEqualsLowerWords(name, "reg-id")) {
           int64_t reg_id = 0;
           if (!ParseDelta(v, 0xffffffffu, reg_id) || reg_id == kAbsent) {
             return at;
@@ -285,8 +284,16 @@ ParseStatus ParseVia(std::string_view value, Via& out) {
   // sent-protocol = protocol-name SLASH protocol-version SLASH transport; SLASH = SWS "/" SWS
   std::string_view* parts[3] = {&out.protocol_name, &out.protocol_version, &out.transport};
   const char* q = SkipLws(b, e);
-  for (int i = 0; i < 3; ++i) {
-    if (i > 0) {
+  int first_part = 0;
+  if (e - q >= 8 && IEqualsLowerWords(Span(q, q + 8), "sip/2.0/")) {
+    // Nearly every Via: the loop below would give these spans; it goes on at the transport.
+    out.protocol_name = Span(q, q + 3);
+    out.protocol_version = Span(q + 4, q + 7);
+    q = SkipLws(q + 8, e);
+    first_part = 2;
+  }
+  for (int i = first_part; i < 3; ++i) {
+    if (i > first_part) {
       q = SkipLws(q, e);
       if (q == e || *q != '/') {
         return {kErr, q};
@@ -323,12 +330,12 @@ ParseStatus ParseVia(std::string_view value, Via& out) {
       q, e, kErr, true, out.params,
       [&out](std::string_view name, std::string_view v, bool has_value) -> const char* {
         const char* at = has_value ? v.data() : name.data();
-        if (IEqualsLower(name, "branch")) {
+        if (IEqualsLowerWords(name, "branch")) {
           if (!IsTokenValue(v)) {
             return at;
           }
           out.branch = v;
-        } else if (IEqualsLower(name, "received")) {
+        } else if (IEqualsLowerWords(name, "received")) {
           // RFC 5118 §4.5: with or without brackets.
           const char* vb = v.data();
           const char* ve = vb + v.size();
@@ -340,7 +347,7 @@ ParseStatus ParseVia(std::string_view value, Via& out) {
             return at;
           }
           out.received = v;
-        } else if (IEqualsLower(name, "rport")) {
+        } else if (IEqualsLowerWords(name, "rport")) {
           uint16_t port = 0;
           if (has_value &&
               internal::ScanPort(v.data(), v.data() + v.size(), port) != v.data() + v.size()) {
@@ -348,14 +355,14 @@ ParseStatus ParseVia(std::string_view value, Via& out) {
           }
           out.has_rport = true;
           out.rport = v;
-        } else if (IEqualsLower(name, "maddr")) {
+        } else if (IEqualsLowerWords(name, "maddr")) {
           HostKind kind = HostKind::kNone;
           if (!has_value ||
               internal::ScanHost(v.data(), v.data() + v.size(), kind) != v.data() + v.size()) {
             return at;
           }
           out.maddr = v;
-        } else if (IEqualsLower(name, "ttl")) {
+        } else if (IEqualsLowerWords(name, "ttl")) {
           int64_t ttl = 0;
           if (v.size() > 3 || !ParseDelta(v, 255, ttl) || ttl == kAbsent) {
             return at;
