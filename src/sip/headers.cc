@@ -159,7 +159,7 @@ ParseStatus ParseNameAddrImpl(std::string_view value, NameAddr& out, ParseError 
   }
   // LAQUOT addr-spec RAQUOT: no whitespace inside the brackets (RFC 4475 badaspec).
   const char* u = q + 1;
-  const char* gt = static_cast<const char*>(std::memchr(u, '>', static_cast<std::size_t>(e - u)));
+  const char* gt = internal::FindByte(u, e, '>');
   if (gt == nullptr) {
     return {err, e};
   }

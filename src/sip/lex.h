@@ -80,6 +80,21 @@ inline __m128i InRange16(__m128i v, char lo, char hi) {
   return _mm_cmpeq_epi8(_mm_min_epu8(d, _mm_set1_epi8(static_cast<char>(hi - lo))), d);
 }
 
+// The 16 bytes at `q`, or, with 8 to 15 bytes left in [q, e), those bytes and zeros after them:
+// two 8-byte loads inside [q, e) and a shift. Needs e - q >= 8; no padding is assumed.
+inline __m128i LoadUpTo16(const char* q, const char* e) {
+  const std::ptrdiff_t n = e - q;
+  if (n >= 16) {
+    return _mm_loadu_si128(reinterpret_cast<const __m128i*>(q));
+  }
+  uint64_t lo = 0;
+  uint64_t hi = 0;
+  std::memcpy(&lo, q, 8);
+  std::memcpy(&hi, e - 8, 8);
+  hi = n > 8 ? hi >> (8 * (16 - n)) : 0;  // q[8..n): the overlap with `lo` shifted out
+  return _mm_set_epi64x(static_cast<long long>(hi), static_cast<long long>(lo));
+}
+
 // The bytes among the 16 at `p` that are not charset::kToken, as a bit mask. token is
 // ALPHA / DIGIT / "-" / "." / "!" / "%" / "*" / "_" / "+" / "`" / "'" / "~": the letters are
 // (v | 0x20) in 'a'..'z'; '*' to '9' covers "*+-." and the digits but also ',' and '/'.
@@ -108,6 +123,33 @@ inline uint32_t HexStop16(const char* p) {
   return ~static_cast<uint32_t>(_mm_movemask_epi8(ok)) & 0xffffu;
 }
 #endif
+
+// memchr(q, c, e - q) inline, for the short spans of a header value where the libc call costs
+// more than the search: whole 16-byte runs, then at least 8 of the rest in one vector, then
+// bytewise. Reads only inside [q, e).
+inline const char* FindByte(const char* q, const char* e, char c) {
+#if defined(__SSE2__)
+  const __m128i cv = _mm_set1_epi8(c);
+  for (; e - q >= 16; q += 16) {
+    const __m128i v = _mm_loadu_si128(reinterpret_cast<const __m128i*>(q));
+    if (const auto m = static_cast<uint32_t>(_mm_movemask_epi8(_mm_cmpeq_epi8(v, cv))); m != 0) {
+      return q + std::countr_zero(m);
+    }
+  }
+  if (e - q >= 8) {
+    // Only the bits of bytes inside [q, e): the zeros after them would match c == 0.
+    const auto m = static_cast<uint32_t>(_mm_movemask_epi8(_mm_cmpeq_epi8(LoadUpTo16(q, e), cv))) &
+                   ((1u << (e - q)) - 1);
+    return m != 0 ? q + std::countr_zero(m) : nullptr;
+  }
+#endif
+  for (; q < e; ++q) {
+    if (*q == c) {
+      return q;
+    }
+  }
+  return nullptr;
+}
 
 inline const char* ScanToken(const char* q, const char* e) {
   return ScanClass(q, e, charset::kToken);

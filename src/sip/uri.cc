@@ -259,8 +259,7 @@ bool NextElement(std::string_view& rest, std::string_view& elem) {
       const char* end = ScanQuoted(q, e);
       q = end == nullptr ? e : end;
     } else {  // '<'
-      const char* close =
-          static_cast<const char*>(std::memchr(q, '>', static_cast<std::size_t>(e - q)));
+      const char* close = FindByte(q, e, '>');
       q = close == nullptr ? e : close + 1;
     }
   }
@@ -331,7 +330,7 @@ ParseStatus Bad(const char* at) { return {ParseError::kBadUri, at}; }
 ParseStatus ParseSipUri(const char* b, const char* e, Uri& out) {
   const char* bad = nullptr;
   const char* hp = b;
-  const char* at = static_cast<const char*>(std::memchr(b, '@', static_cast<std::size_t>(e - b)));
+  const char* at = internal::FindByte(b, e, '@');
   if (at != nullptr) {
     const char* user_end = ScanEscaped(b, at, charset::kUser, bad);
     if (bad != nullptr) {
