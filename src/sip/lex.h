@@ -219,14 +219,17 @@ inline const char* ScanEscaped(const char* q, const char* e, uint32_t cls, const
 }
 
 #if defined(__SSE2__)
-// The bytes among the 16 at `p` that are equal to `a`, `b` or `c`, as a bit mask. SSE2 is part
-// of x86-64; callers load only whole 16-byte runs inside [q, e), so no padding is assumed.
-inline uint32_t Match16(const char* p, char a, char b, char c) {
-  const __m128i v = _mm_loadu_si128(reinterpret_cast<const __m128i*>(p));
+// The bytes among the 16 of `v` (or at `p`) that are equal to `a`, `b` or `c`, as a bit mask.
+// SSE2 is part of x86-64; callers load only whole 16-byte runs inside [q, e), or LoadUpTo16, so
+// no padding is assumed.
+inline uint32_t Match16(__m128i v, char a, char b, char c) {
   const __m128i m = _mm_or_si128(
       _mm_or_si128(_mm_cmpeq_epi8(v, _mm_set1_epi8(a)), _mm_cmpeq_epi8(v, _mm_set1_epi8(b))),
       _mm_cmpeq_epi8(v, _mm_set1_epi8(c)));
   return static_cast<uint32_t>(_mm_movemask_epi8(m));
+}
+inline uint32_t Match16(const char* p, char a, char b, char c) {
+  return Match16(_mm_loadu_si128(reinterpret_cast<const __m128i*>(p)), a, b, c);
 }
 
 // The bytes among the 16 at `p` that are not charset::kQdPlain, as a bit mask: DQUOTE,
@@ -267,6 +270,11 @@ inline const char* SkipToElemStop(const char* q, const char* e) {
     if (const uint32_t m = Match16(q, ',', '"', '<'); m != 0) {
       return q + std::countr_zero(m);
     }
+  }
+  if (e - q >= 8) {
+    // The zeros after `e` match none of the three: no match means `e`.
+    const uint32_t m = Match16(LoadUpTo16(q, e), ',', '"', '<');
+    return m != 0 ? q + std::countr_zero(m) : e;
   }
 #endif
   while (q < e && !charset::Is(*q, charset::kElemStop)) {
