@@ -19,14 +19,24 @@ namespace {
 
 constexpr std::size_t kMaxDomainLength = 253;  // RFC 1035
 
-// FNV-1a over the lowercased bytes: a handful of domains, names of ~20 bytes.
+// A multiplicative hash of the lowercased name, eight bytes at a time (the last word
+// zero-padded): a handful of domains, names of ~20 bytes, looked up on every REGISTER.
 uint32_t NameHash(std::string_view s) {
-  uint32_t h = 2166136261u;
-  for (const char c : s) {
-    h ^= static_cast<uint8_t>(AsciiLower(c));
-    h *= 16777619u;
+  uint64_t h = s.size();
+  std::size_t i = 0;
+  for (; i + 8 <= s.size(); i += 8) {
+    uint64_t w;
+    std::memcpy(&w, s.data() + i, 8);
+    h = (h ^ AsciiLower8(w)) * 0x9e3779b97f4a7c15ull;
+    h ^= h >> 29;
   }
-  return h;
+  if (i < s.size()) {
+    uint64_t w = 0;
+    std::memcpy(&w, s.data() + i, s.size() - i);
+    h = (h ^ AsciiLower8(w)) * 0x9e3779b97f4a7c15ull;
+    h ^= h >> 29;
+  }
+  return static_cast<uint32_t>(h >> 32);
 }
 
 // The first `prefix` bits of `addr` (`bytes` long), the rest zero, in a 16-byte key.
