@@ -8,18 +8,6 @@
 
 namespace sipfront::sip {
 
-void ResponseWriter::Append(std::string_view bytes) {
-  if (bytes.empty()) {
-    return;  // also keeps a null data() away from memcpy
-  }
-  if (overflow_ || cap_ - len_ < bytes.size()) {
-    overflow_ = true;
-    return;
-  }
-  std::memcpy(out_ + len_, bytes.data(), bytes.size());
-  len_ += bytes.size();
-}
-
 void ResponseWriter::AppendUint(uint64_t v) {
   char digits[20];
   std::size_t n = 0;
@@ -32,13 +20,6 @@ void ResponseWriter::AppendUint(uint64_t v) {
     text[i] = digits[n - 1 - i];
   }
   Append({text, n});
-}
-
-void ResponseWriter::Header(std::string_view name, std::string_view value) {
-  Append(name);
-  Append(": ");
-  Append(value);
-  Append("\r\n");
 }
 
 void ResponseWriter::WriteTopVia(const Message& req, const ViaSource& source, const Via* known) {

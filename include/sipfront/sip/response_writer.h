@@ -15,6 +15,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <cstring>
 #include <string_view>
 
 #include "sipfront/sip/headers.h"
@@ -45,9 +46,25 @@ class ResponseWriter {
              std::string_view to_tag, const Via& top_via, bool to_has_tag);
 
   // "name: value\r\n".
-  void Header(std::string_view name, std::string_view value);
-  // Raw bytes (the caller supplies any CRLF).
-  void Append(std::string_view bytes);
+  void Header(std::string_view name, std::string_view value) {
+    Append(name);
+    Append(": ");
+    Append(value);
+    Append("\r\n");
+  }
+  // Raw bytes (the caller supplies any CRLF). Inline: most appends are short literals, which
+  // then compile to a few moves.
+  void Append(std::string_view bytes) {
+    if (bytes.empty()) {
+      return;  // also keeps a null data() away from memcpy
+    }
+    if (overflow_ || cap_ - len_ < bytes.size()) {
+      overflow_ = true;
+      return;
+    }
+    std::memcpy(out_ + len_, bytes.data(), bytes.size());
+    len_ += bytes.size();
+  }
   void AppendUint(uint64_t v);
 
   // Appends "Content-Length: 0" and the empty line. Returns the response length, or 0 when it
