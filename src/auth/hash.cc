@@ -83,10 +83,29 @@ HexDigest Hasher::FinalHex() {
   return h;
 }
 
+namespace {
+
+// The two lowercase hex digits of each byte value, in output order.
+struct HexPairs {
+  char pair[256][2];
+};
+
+constexpr HexPairs MakeHexPairs() {
+  HexPairs t{};
+  for (int b = 0; b < 256; ++b) {
+    t.pair[b][0] = kHexDigits[b >> 4];
+    t.pair[b][1] = kHexDigits[b & 0x0f];
+  }
+  return t;
+}
+
+constexpr HexPairs kHexPairs = MakeHexPairs();
+
+}  // namespace
+
 void ToHex(const uint8_t* bytes, std::size_t n, char* out) {
   for (std::size_t i = 0; i < n; ++i) {
-    out[2 * i] = kHexDigits[bytes[i] >> 4];
-    out[2 * i + 1] = kHexDigits[bytes[i] & 0x0f];
+    std::memcpy(out + 2 * i, kHexPairs.pair[bytes[i]], 2);
   }
 }
 

@@ -10,16 +10,12 @@ namespace sipfront::sip {
 
 void ResponseWriter::AppendUint(uint64_t v) {
   char digits[20];
-  std::size_t n = 0;
+  char* d = digits + sizeof(digits);
   do {
-    digits[n++] = static_cast<char>('0' + v % 10);
+    *--d = static_cast<char>('0' + v % 10);
     v /= 10;
   } while (v != 0);
-  char text[20];
-  for (std::size_t i = 0; i < n; ++i) {
-    text[i] = digits[n - 1 - i];
-  }
-  Append({text, n});
+  Append({d, static_cast<std::size_t>(digits + sizeof(digits) - d)});
 }
 
 void ResponseWriter::WriteTopVia(const Message& req, const ViaSource& source, const Via* known) {
