@@ -60,12 +60,40 @@ enum Flags : uint8_t {
   kFree = 1 << 7,       // on the free list
 };
 
+// The address of a host the URI parser found to be a dotted quad (HostKind::kIPv4), in network
+// order. False for an octet with a leading zero, which inet_pton refuses too (it may be meant
+// as octal).
+bool DottedQuad(std::string_view host, uint32_t& ip) {
+  uint32_t octets[4] = {0, 0, 0, 0};
+  int part = 0;
+  std::size_t digits = 0;
+  for (const char c : host) {
+    if (c == '.') {
+      ++part;
+      digits = 0;
+      continue;
+    }
+    if (digits++ == 1 && octets[part] == 0) {
+      return false;
+    }
+    octets[part] = octets[part] * 10 + static_cast<uint32_t>(c - '0');
+  }
+  ip = htonl(octets[0] << 24 | octets[1] << 16 | octets[2] << 8 | octets[3]);
+  return true;
+}
+
 // Whether the contact names the REGISTER's source address and port (no NAT in between).
 // Contacts with a host name or without a parsed form count as behind NAT only when their
 // transport is datagram-based and cannot be compared: keepalives then keep the mapping open.
 bool SameAsSource(const sip::Uri* uri, const net::Endpoint& source) {
   if (uri == nullptr || uri->host.empty()) {
     return false;
+  }
+  const uint16_t port = uri->has_port ? uri->port : uint16_t{5060};
+  if (uri->host_kind == sip::HostKind::kIPv4) {
+    uint32_t ip = 0;
+    return source.IsV4() && DottedQuad(uri->host, ip) && ip == source.addr.v4.sin_addr.s_addr &&
+           port == source.port();
   }
   std::string_view host = uri->host;
   if (host.front() == '[' && host.size() > 2) {
@@ -77,7 +105,6 @@ bool SameAsSource(const sip::Uri* uri, const net::Endpoint& source) {
   }
   std::memcpy(text, host.data(), host.size());
   text[host.size()] = '\0';
-  const uint16_t port = uri->has_port ? uri->port : uint16_t{5060};
   if (source.IsV4()) {
     in_addr a;
     return inet_pton(AF_INET, text, &a) == 1 && a.s_addr == source.addr.v4.sin_addr.s_addr &&
@@ -184,7 +211,8 @@ std::size_t RenderCompact(std::string_view user, uint32_t ip, uint16_t port, uin
 bool Compactable(const sip::Uri& u, std::string_view aor_user, uint32_t& ip, uint16_t& port,
                  uint8_t& transport) {
   if (u.kind != sip::UriScheme::kSip || u.host_kind != sip::HostKind::kIPv4 ||
-      !u.password.empty() || !u.headers.empty() || u.user != aor_user || u.raw.size() > 160) {
+      !u.password.empty() || !u.headers.empty() || u.user != aor_user || u.raw.size() > 160 ||
+      aor_user.size() > kMaxUserLength || u.raw.substr(0, 4) != "sip:") {
     return false;
   }
   transport = 0;
@@ -193,35 +221,43 @@ bool Compactable(const sip::Uri& u, std::string_view aor_user, uint32_t& ip, uin
     if (u.params.size() <= kPrefix.size() || u.params.substr(0, kPrefix.size()) != kPrefix) {
       return false;
     }
+    // Rendered back in lower or upper case only, as the first letter says.
     const std::string_view value = u.params.substr(kPrefix.size());
     for (std::size_t t = 1; t < std::size(kTransportParams); ++t) {
       if (IEquals(value, kTransportParams[t])) {
-        transport = static_cast<uint8_t>(value[0] >= 'a' ? t : t | kUpperCase);
+        const bool upper = value[0] < 'a';
+        for (std::size_t k = 0; k < value.size(); ++k) {
+          const char want =
+              upper ? static_cast<char>(kTransportParams[t][k] - 32) : kTransportParams[t][k];
+          if (value[k] != want) {
+            return false;
+          }
+        }
+        transport = static_cast<uint8_t>(upper ? t | kUpperCase : t);
       }
     }
     if (transport == 0) {
       return false;
     }
   }
-  // The parser checked the host is a dotted quad.
-  uint32_t octets[4] = {0, 0, 0, 0};
-  int part = 0;
-  for (char c : u.host) {
-    if (c == '.') {
-      ++part;
-    } else {
-      octets[part] = octets[part] * 10 + static_cast<uint32_t>(c - '0');
-    }
+  // The parser checked the host is a dotted quad; one with a leading zero would not render
+  // back as it came.
+  if (!DottedQuad(u.host, ip)) {
+    return false;
   }
-  const uint32_t host_order = octets[0] << 24 | octets[1] << 16 | octets[2] << 8 | octets[3];
-  ip = htonl(host_order);
   port = u.has_port ? u.port : 0;
   if (u.has_port && u.port == 0) {
     return false;
   }
-  char rendered[160];
-  return std::string_view(rendered, RenderCompact(aor_user, ip, port, transport, rendered)) ==
-         u.raw;
+  // What RenderCompact writes is raw byte for byte exactly when raw has no bytes besides
+  // "sip:" USER "@" HOST [":" PORT] [";" PARAMS] with PORT in its shortest decimal form: the
+  // parts above are each as rendered, so their lengths adding up to raw's settles it.
+  std::size_t port_len = 0;
+  if (u.has_port) {
+    port_len = 2 + (port >= 10) + (port >= 100) + (port >= 1000) + (port >= 10000);
+  }
+  const std::size_t params_len = u.params.empty() ? 0 : 1 + u.params.size();
+  return u.raw.size() == 4 + u.user.size() + 1 + u.host.size() + port_len + params_len;
 }
 
 }  // namespace

@@ -73,6 +73,20 @@ TEST(BindingTableTest, StoresAndCopiesContactsInEveryForm) {
       {"ivan", {.uri = "sip:ivan@192.168.001.010:05060"}},
       // mixed-case transport: extension record, kept as sent
       {"judy", {.uri = "sip:judy@192.0.2.11;transport=Udp"}},
+      // upper-case scheme: would render as "sip:", so kept as sent
+      {"kim", {.uri = "SIP:kim@192.0.2.12:5060"}},
+      // an empty password's colon: kept as sent
+      {"leo", {.uri = "sip:leo:@192.0.2.13"}},
+      // the shortest and the longest port, and upper-case TLS
+      {"mia", {.uri = "sip:mia@192.0.2.14:1;transport=TLS"}},
+      {"ned", {.uri = "sip:ned@255.255.255.255:65535;transport=wss"}},
+      // a second transport parameter: kept as sent
+      {"olga", {.uri = "sip:olga@192.0.2.16;transport=tcp;transport=udp"}},
+      // a leading zero in the last octet and one in the port only
+      {"pat", {.uri = "sip:pat@192.0.2.07"}},
+      {"quin", {.uri = "sip:quin@192.0.2.17:0999"}},
+      // zero octets are no leading zeros
+      {"rita", {.uri = "sip:rita@0.0.0.0:5060"}},
       // a user other than the AOR's: extension record, kept byte for byte
       {"carol", {.uri = "sip:carol-desk@192.0.2.3:5060"}},
       // other URI parameters (RFC 5626 ;ob): extension record
@@ -112,6 +126,50 @@ TEST(BindingTableTest, StoresAndCopiesContactsInEveryForm) {
     EXPECT_EQ(c.updated_at, 100u);
     EXPECT_TRUE(c.source == rows[i].spec.source) << net::ToString(c.source);
     EXPECT_TRUE(t.Matches(b, rows[i].spec.parsed, {}, 0));
+  }
+}
+
+// Which contacts are stored in binary: exactly those that render back byte for byte. With
+// no room in the arena, only those can be inserted at all (source IPv4, no instance).
+TEST(BindingTableTest, CompactsExactlyTheContactsThatRenderBack) {
+  struct Row {
+    const char* uri;
+    bool compact;
+  };
+  const Row rows[] = {
+      {"sip:u@203.0.113.5:5060;transport=udp", true},           // the typical binding
+      {"sip:u@192.0.2.1", true},                                // no port, no parameter
+      {"sip:u@192.0.2.2:5070;transport=TCP", true},             // upper-case transport
+      {"sip:u@192.0.2.14:1;transport=TLS", true},               // the shortest port
+      {"sip:u@255.255.255.255:65535;transport=wss", true},      // the longest address and port
+      {"sip:u@0.0.0.0:5060", true},                             // zero octets
+      {"sip:u@192.168.001.010:05060", false},                   // leading zeros
+      {"sip:u@192.0.2.07", false},                              // a leading zero in the last octet
+      {"sip:u@192.0.2.17:0999", false},                         // a leading zero in the port only
+      {"sip:u@192.0.2.11;transport=Udp", false},                // mixed-case transport
+      {"SIP:u@192.0.2.12:5060", false},                         // upper-case scheme
+      {"sip:u:@192.0.2.13", false},                             // an empty password's colon
+      {"sip:u@192.0.2.16;transport=tcp;transport=udp", false},  // two parameters
+      {"sip:u@192.0.2.4:5060;transport=tcp;ob", false},         // another parameter
+      {"sip:v@192.0.2.3:5060", false},                          // not the AOR's user
+      {"sip:u@phone.example.com", false},                       // a host name
+      {"sip:u@192.0.2.5:0", false},                             // port 0
+  };
+  for (const Row& r : rows) {
+    SCOPED_TRACE(r.uri);
+    TableOptions o = Small();
+    o.arena_bytes = 16;  // one unit: no extension record fits
+    BindingTable t(o);
+    const uint32_t aor = t.CreateAor(Key("u", 0x77));
+    ASSERT_NE(aor, kNil);
+    ContactSpec spec{.uri = r.uri};
+    const uint32_t b = t.Insert(aor, spec.Data(), 100);
+    EXPECT_EQ(b != kNil, r.compact);
+    if (b != kNil) {
+      BindingCopy c;
+      t.Copy(b, c);
+      EXPECT_EQ(c.contact_view(), r.uri);
+    }
   }
 }
 
