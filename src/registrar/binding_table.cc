@@ -64,22 +64,24 @@ enum Flags : uint8_t {
 // order. False for an octet with a leading zero, which inet_pton refuses too (it may be meant
 // as octal).
 bool DottedQuad(std::string_view host, uint32_t& ip) {
-  uint32_t octets[4] = {0, 0, 0, 0};
-  int part = 0;
-  std::size_t digits = 0;
-  for (const char c : host) {
-    if (c == '.') {
-      ++part;
-      digits = 0;
-      continue;
+  uint32_t addr = 0;
+  uint32_t octet = 0;
+  uint32_t leading_zero = 0;  // an octet of two or more digits started with '0'
+  const char* octet_start = host.data();
+  const char* const end = host.data() + host.size();
+  for (const char* p = host.data(); p < end; ++p) {
+    if (*p == '.') {
+      leading_zero |= static_cast<uint32_t>(p - octet_start > 1 && *octet_start == '0');
+      addr = addr << 8 | octet;
+      octet = 0;
+      octet_start = p + 1;
+    } else {
+      octet = octet * 10 + static_cast<uint32_t>(*p - '0');
     }
-    if (digits++ == 1 && octets[part] == 0) {
-      return false;
-    }
-    octets[part] = octets[part] * 10 + static_cast<uint32_t>(c - '0');
   }
-  ip = htonl(octets[0] << 24 | octets[1] << 16 | octets[2] << 8 | octets[3]);
-  return true;
+  leading_zero |= static_cast<uint32_t>(end - octet_start > 1 && *octet_start == '0');
+  ip = htonl(addr << 8 | octet);
+  return leading_zero == 0;
 }
 
 // Whether the contact names the REGISTER's source address and port (no NAT in between).
