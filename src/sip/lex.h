@@ -305,38 +305,62 @@ inline const char* ScanQuoted(const char* q, const char* e) {
   }
 }
 
-// IPv4address = 1*3DIGIT "." 1*3DIGIT "." 1*3DIGIT "." 1*3DIGIT, each part <= 255.
-// Returns the end of the address or nullptr. Each part is read with at most four digit tests
-// (the fourth rejects a 4-digit part) and no loop counter.
-inline const char* ScanIPv4(const char* q, const char* e) {
-  auto digit = [e](const char* p) -> unsigned {  // the digit at p, or 10 and above
-    return p < e ? static_cast<unsigned>(static_cast<unsigned char>(*p)) - '0' : 10u;
-  };
-  for (int part = 0; part < 4; ++part) {
-    if (part > 0) {
-      if (q >= e || *q != '.') {
-        return nullptr;
-      }
-      ++q;
-    }
-    unsigned value = digit(q);
-    if (value > 9) {
-      return nullptr;
-    }
-    if (const unsigned d1 = digit(q + 1); d1 > 9) {
-      q += 1;
-    } else if (const unsigned d2 = digit(q + 2); d2 > 9) {
-      value = value * 10 + d1;
-      q += 2;
-    } else {
-      value = value * 100 + d1 * 10 + d2;
-      q += 3;
-      if (value > 255 || digit(q) <= 9) {
-        return nullptr;
-      }
+#if defined(__SSE2__)
+// IPv4address = 1*3DIGIT "." 1*3DIGIT "." 1*3DIGIT "." 1*3DIGIT, each part <= 255, at the start
+// of the 16 bytes `v`: an address is at most 15 bytes and ends at a non-digit, so the 16 decide.
+// Returns the address length, or 0 when there is none. Works on bit masks of the 16 bytes: the
+// first four non-digits must be three dots and the end, with 1 to 3 digits before each, and a
+// part of three digits must not exceed "255".
+inline unsigned ScanIPv4Window(__m128i v) {
+  const __m128i d = _mm_sub_epi8(v, _mm_set1_epi8('0'));
+  const auto digits = static_cast<uint32_t>(
+      _mm_movemask_epi8(_mm_cmpeq_epi8(_mm_min_epu8(d, _mm_set1_epi8(9)), d)));
+  const auto dots = static_cast<uint32_t>(_mm_movemask_epi8(_mm_cmpeq_epi8(v, _mm_set1_epi8('.'))));
+  const uint32_t other = ~digits;  // bits 16 and up set: an end for a window of digits
+  const uint32_t m1 = other & (other - 1);
+  const uint32_t m2 = m1 & (m1 - 1);
+  const uint32_t m3 = m2 & (m2 - 1);
+  const uint32_t end = m3 & (0u - m3);  // the fourth non-digit
+  const uint32_t seps = other ^ m3;     // the first three
+  const uint32_t stops = seps | end;
+  const uint32_t three = digits & (digits >> 1) & (digits >> 2);  // bit j: digits at j..j+2
+  // A separator that is not a dot, an empty part, or four digits before the end.
+  if (((seps & ~dots) | (stops & ((stops << 1) | 1)) | (three & (digits >> 3) & (end - 1))) != 0) {
+    return 0;
+  }
+  if (const uint32_t starts3 = ((seps << 1) | 1) & three; starts3 != 0) {
+    // A three-digit part above "255": its first digit above '2', or '2' and then above "55".
+    const auto gt2 =
+        static_cast<uint32_t>(_mm_movemask_epi8(_mm_cmpgt_epi8(v, _mm_set1_epi8('2'))));
+    const auto eq2 =
+        static_cast<uint32_t>(_mm_movemask_epi8(_mm_cmpeq_epi8(v, _mm_set1_epi8('2'))));
+    const auto gt5 =
+        static_cast<uint32_t>(_mm_movemask_epi8(_mm_cmpgt_epi8(v, _mm_set1_epi8('5'))));
+    const auto eq5 =
+        static_cast<uint32_t>(_mm_movemask_epi8(_mm_cmpeq_epi8(v, _mm_set1_epi8('5'))));
+    const uint32_t big = gt2 | (eq2 & ((gt5 >> 1) | ((eq5 >> 1) & (gt5 >> 2))));
+    if ((big & starts3) != 0) {
+      return 0;
     }
   }
-  return q;
+  return static_cast<unsigned>(std::countr_zero(end));
+}
+#endif
+
+// ScanIPv4 bytewise, every read checked against `e`: for fewer than 8 bytes in [q, e).
+const char* ScanIPv4Short(const char* q, const char* e);
+
+// IPv4address at `q`: returns the end of the address or nullptr. With 8 or more bytes in [q, e),
+// ScanIPv4Window on LoadUpTo16 (inside [q, e), no padding assumed): the zeros after the end are
+// neither digits nor dots, as the end of the span is to the checked scan.
+inline const char* ScanIPv4(const char* q, const char* e) {
+#if defined(__SSE2__)
+  if (e - q >= 8) {
+    const unsigned len = ScanIPv4Window(LoadUpTo16(q, e));
+    return len != 0 ? q + len : nullptr;
+  }
+#endif
+  return ScanIPv4Short(q, e);
 }
 
 // IPv6address (RFC 3261 §25.1 / RFC 4291), [b, e) exactly, without brackets. Also accepts the

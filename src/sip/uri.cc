@@ -13,6 +13,37 @@ using internal::Span;
 
 namespace internal {
 
+const char* ScanIPv4Short(const char* q, const char* e) {
+  auto digit = [e](const char* p) -> unsigned {  // the digit at p, or 10 and above
+    return p < e ? static_cast<unsigned>(static_cast<unsigned char>(*p)) - '0' : 10u;
+  };
+  for (int part = 0; part < 4; ++part) {
+    if (part > 0) {
+      if (q >= e || *q != '.') {
+        return nullptr;
+      }
+      ++q;
+    }
+    unsigned value = digit(q);
+    if (value > 9) {
+      return nullptr;
+    }
+    if (const unsigned d1 = digit(q + 1); d1 > 9) {
+      q += 1;
+    } else if (const unsigned d2 = digit(q + 2); d2 > 9) {
+      value = value * 10 + d1;
+      q += 2;
+    } else {
+      value = value * 100 + d1 * 10 + d2;
+      q += 3;
+      if (value > 255 || digit(q) <= 9) {
+        return nullptr;
+      }
+    }
+  }
+  return q;
+}
+
 bool IsIPv6Address(const char* b, const char* e) {
   const char* q = b;
   int groups = 0;
