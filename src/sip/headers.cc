@@ -311,7 +311,9 @@ ParseStatus ParseVia(std::string_view value, Via& out) {
     return {kErr, q};
   }
   q = SkipLws(q, e);
-  const char* host_end = internal::ScanHost(q, e, out.host_kind);
+  const char* host_end = q < e && charset::IsDigit(*q)
+                             ? internal::ScanHostDigit(q, e, out.host_kind)
+                             : internal::ScanHost(q, e, out.host_kind);
   if (host_end == nullptr) {
     return {kErr, q};
   }

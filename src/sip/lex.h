@@ -371,6 +371,17 @@ bool IsIPv6Address(const char* b, const char* e);
 // its end (nullptr when malformed); a run of digits and dots must be a valid IPv4 address.
 const char* ScanHost(const char* q, const char* e, HostKind& kind);
 
+// ScanHost for a host whose first byte (in [q, e)) is a digit, with its IPv4 attempt inline: most
+// hosts on the wire are IPv4 literals. Any other host goes to ScanHost (which tries IPv4 again).
+inline const char* ScanHostDigit(const char* q, const char* e, HostKind& kind) {
+  const char* v4 = ScanIPv4(q, e);
+  if (v4 != nullptr && (v4 == e || !charset::Is(*v4, charset::kHost))) {
+    kind = HostKind::kIPv4;
+    return v4;
+  }
+  return ScanHost(q, e, kind);
+}
+
 // port = 1*DIGIT, 0..65535. Returns the end or nullptr.
 const char* ScanPort(const char* q, const char* e, uint16_t& port);
 

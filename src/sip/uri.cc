@@ -383,7 +383,8 @@ ParseStatus ParseSipUri(const char* b, const char* e, Uri& out) {
     }
     hp = at + 1;
   }
-  const char* q = internal::ScanHost(hp, e, out.host_kind);
+  const char* q = hp < e && charset::IsDigit(*hp) ? internal::ScanHostDigit(hp, e, out.host_kind)
+                                                  : internal::ScanHost(hp, e, out.host_kind);
   if (q == nullptr) {
     return Bad(hp);
   }
