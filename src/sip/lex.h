@@ -232,29 +232,33 @@ inline uint32_t Match16(const char* p, char a, char b, char c) {
   return Match16(_mm_loadu_si128(reinterpret_cast<const __m128i*>(p)), a, b, c);
 }
 
-// The bytes among the 16 at `p` that are not charset::kQdPlain, as a bit mask: DQUOTE,
-// backslash, DEL, and the CTLs (<= 0x1f, unsigned) other than HT, CR and LF.
+// The bytes among the 16 at `p` that may not be charset::kQdPlain, as a bit mask: DQUOTE,
+// backslash, DEL and every CTL (<= 0x1f, unsigned). HT, CR and LF (folds) are kQdPlain but rare
+// in a quoted string, so they are left in and settled bytewise by SkipQdPlain.
 inline uint32_t QdStop16(const char* p) {
   const __m128i v = _mm_loadu_si128(reinterpret_cast<const __m128i*>(p));
   const __m128i ctl = _mm_cmpeq_epi8(_mm_min_epu8(v, _mm_set1_epi8(0x1f)), v);
-  const __m128i fold = _mm_or_si128(
-      _mm_or_si128(_mm_cmpeq_epi8(v, _mm_set1_epi8('\t')), _mm_cmpeq_epi8(v, _mm_set1_epi8('\r'))),
-      _mm_cmpeq_epi8(v, _mm_set1_epi8('\n')));
   const __m128i special = _mm_or_si128(
       _mm_or_si128(_mm_cmpeq_epi8(v, _mm_set1_epi8('"')), _mm_cmpeq_epi8(v, _mm_set1_epi8('\\'))),
       _mm_cmpeq_epi8(v, _mm_set1_epi8(0x7f)));
-  return static_cast<uint32_t>(
-      _mm_movemask_epi8(_mm_or_si128(_mm_andnot_si128(fold, ctl), special)));
+  return static_cast<uint32_t>(_mm_movemask_epi8(_mm_or_si128(ctl, special)));
 }
 #endif
 
 // The first byte at or after `q` that is not charset::kQdPlain, or `e`.
 inline const char* SkipQdPlain(const char* q, const char* e) {
 #if defined(__SSE2__)
-  for (; e - q >= 16; q += 16) {
-    if (const uint32_t m = QdStop16(q); m != 0) {
-      return q + std::countr_zero(m);
+  while (e - q >= 16) {
+    const uint32_t m = QdStop16(q);
+    if (m == 0) {
+      q += 16;
+      continue;
     }
+    const char* p = q + std::countr_zero(m);
+    if (!charset::Is(*p, charset::kQdPlain)) {
+      return p;
+    }
+    q = p + 1;  // an HT, CR or LF: go on after it
   }
 #endif
   while (q < e && charset::Is(*q, charset::kQdPlain)) {
