@@ -95,24 +95,14 @@ inline __m128i LoadUpTo16(const char* q, const char* e) {
   return _mm_set_epi64x(static_cast<long long>(hi), static_cast<long long>(lo));
 }
 
-// The bytes among the 16 at `p` that are not charset::kToken, as a bit mask. token is
-// ALPHA / DIGIT / "-" / "." / "!" / "%" / "*" / "_" / "+" / "`" / "'" / "~": the letters are
-// (v | 0x20) in 'a'..'z'; '*' to '9' covers "*+-." and the digits but also ',' and '/'.
-inline uint32_t TokenStop16(const char* p) {
+// The bytes among the 16 at `p` that are not a letter, digit, '-' or '.', as a bit mask: the
+// letters are (v | 0x20) in 'a'..'z', and '-' to '9' holds '-', '.', '/' and the digits.
+inline uint32_t AlnumStop16(const char* p) {
   const __m128i v = _mm_loadu_si128(reinterpret_cast<const __m128i*>(p));
   const __m128i alpha = InRange16(_mm_or_si128(v, _mm_set1_epi8(0x20)), 'a', 'z');
-  const __m128i num = _mm_andnot_si128(
-      _mm_or_si128(_mm_cmpeq_epi8(v, _mm_set1_epi8(',')), _mm_cmpeq_epi8(v, _mm_set1_epi8('/'))),
-      InRange16(v, '*', '9'));
-  const __m128i marks = _mm_or_si128(
-      _mm_or_si128(_mm_or_si128(_mm_cmpeq_epi8(v, _mm_set1_epi8('!')),
-                                _mm_cmpeq_epi8(v, _mm_set1_epi8('%'))),
-                   _mm_or_si128(_mm_cmpeq_epi8(v, _mm_set1_epi8('\'')),
-                                _mm_cmpeq_epi8(v, _mm_set1_epi8('_')))),
-      _mm_or_si128(_mm_cmpeq_epi8(v, _mm_set1_epi8('`')), _mm_cmpeq_epi8(v, _mm_set1_epi8('~'))));
-  const uint32_t ok =
-      static_cast<uint32_t>(_mm_movemask_epi8(_mm_or_si128(_mm_or_si128(alpha, num), marks)));
-  return ~ok & 0xffffu;
+  const __m128i num =
+      _mm_andnot_si128(_mm_cmpeq_epi8(v, _mm_set1_epi8('/')), InRange16(v, '-', '9'));
+  return ~static_cast<uint32_t>(_mm_movemask_epi8(_mm_or_si128(alpha, num))) & 0xffffu;
 }
 
 // The bytes among the 16 at `p` that are not HEXDIG, as a bit mask.
@@ -157,8 +147,8 @@ inline const char* ScanToken(const char* q, const char* e) {
 
 // ScanToken for names that are mostly letters (auth-param names, "Digest"): with 16 bytes left
 // in [q, e), the leading run of letters is skipped with one 16-byte test (much cheaper than
-// TokenStop16), and the bytewise scan goes on from the first other byte, which is usually the
-// end already. No padding is assumed.
+// a full token class test), and the bytewise scan goes on from the first other byte, which is
+// usually the end already. No padding is assumed.
 inline const char* ScanAlphaToken(const char* q, const char* e) {
 #if defined(__SSE2__)
   if (e - q >= 16) {
@@ -172,13 +162,22 @@ inline const char* ScanAlphaToken(const char* q, const char* e) {
 }
 
 // ScanToken for values that are often long (branch, tag): whole 16-byte runs inside [q, e) at
-// a time (no padding is assumed), then bytewise.
+// a time (no padding is assumed), then bytewise. The vector step stops on anything but a letter,
+// digit, '-' or '.' (AlnumStop16); the rarer token marks ("!%*_+`'~") are settled bytewise and
+// the scan goes on after them.
 inline const char* ScanLongToken(const char* q, const char* e) {
 #if defined(__SSE2__)
-  for (; e - q >= 16; q += 16) {
-    if (const uint32_t m = TokenStop16(q); m != 0) {
-      return q + std::countr_zero(m);
+  while (e - q >= 16) {
+    const uint32_t m = AlnumStop16(q);
+    if (m == 0) {
+      q += 16;
+      continue;
     }
+    const char* p = q + std::countr_zero(m);
+    if (!charset::Is(*p, charset::kToken)) {
+      return p;
+    }
+    q = p + 1;
   }
 #endif
   return ScanClass(q, e, charset::kToken);

@@ -78,6 +78,12 @@ const ViaRow kViaRows[] = {
     {"SIP/2.0/UDP pc33.atlanta.com;branch=z9hG4bK776asdhds", kOk, 0, "RFC 3261 example", "UDP",
      "pc33.atlanta.com", HostKind::kName, kNoPort, "z9hG4bK776asdhds", "", false, "", "", -1,
      "branch=z9hG4bK776asdhds"},
+    // Long token values are scanned 16 bytes at a time on letters, digits, '-' and '.'; the
+    // other token marks are taken bytewise and the scan goes on after them.
+    {"SIP/2.0/UDP h;branch=z9hG4bK_a!b%c*d+e`f'g~h-i.jklmnopqrstuvw;rport", kOk, 0,
+     "every token mark in 16-byte runs of a branch", "UDP", "h", HostKind::kName, kNoPort,
+     "z9hG4bK_a!b%c*d+e`f'g~h-i.jklmnopqrstuvw", "", true, "", "", -1,
+     "branch=z9hG4bK_a!b%c*d+e`f'g~h-i.jklmnopqrstuvw;rport"},
     // IPv4 sent-by hosts of under 8, 8 to 15 and 16 or more bytes to the end of the value, and a
     // host name that starts with a digit.
     {"SIP/2.0/UDP 1.2.3.4", kOk, 0, "IPv4 sent-by of 7 bytes", "UDP", "1.2.3.4", HostKind::kIPv4},
@@ -164,6 +170,10 @@ const ViaRow kViaRows[] = {
     {"SIP/2.0/ h", kBadVia, 10, "empty transport: the host is taken as the transport"},
     {"SIP/2.0/UDP -bad", kBadVia, 12, "bad host"},
     {"SIP/2.0/UDP 1.2.3.256", kBadVia, 12, "bad IPv4 address"},
+    {"SIP/2.0/UDP h;branch=z9hG4bK_abcdefghij/klmnop", kBadVia, 39,
+     "'/' after a token mark in a 16-byte run of a branch"},
+    {"SIP/2.0/UDP h;branch=z9hG4bK~abcdefghij,klmnop", kBadVia, 39,
+     "',' after a token mark in a 16-byte run of a branch"},
     {"SIP/2.0/UDP 1.2.3.256;branch=z9hG4bK1", kBadVia, 12, "bad IPv4 address, 16 bytes after it"},
     {"SIP/2.0/UDP 1.2.3.4.5", kBadVia, 12, "five-part dotted number"},
     {"SIP/2.0/UDP 1.2.3", kBadVia, 12, "three-part dotted number"},
