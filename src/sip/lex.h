@@ -97,12 +97,14 @@ inline __m128i LoadUpTo16(const char* q, const char* e) {
 
 // The bytes among the 16 at `p` that are not a letter, digit, '-' or '.', as a bit mask: the
 // letters are (v | 0x20) in 'a'..'z', and '-' to '9' holds '-', '.', '/' and the digits.
-inline uint32_t AlnumStop16(const char* p) {
-  const __m128i v = _mm_loadu_si128(reinterpret_cast<const __m128i*>(p));
+inline uint32_t AlnumStop16(__m128i v) {
   const __m128i alpha = InRange16(_mm_or_si128(v, _mm_set1_epi8(0x20)), 'a', 'z');
   const __m128i num =
       _mm_andnot_si128(_mm_cmpeq_epi8(v, _mm_set1_epi8('/')), InRange16(v, '-', '9'));
   return ~static_cast<uint32_t>(_mm_movemask_epi8(_mm_or_si128(alpha, num))) & 0xffffu;
+}
+inline uint32_t AlnumStop16(const char* p) {
+  return AlnumStop16(_mm_loadu_si128(reinterpret_cast<const __m128i*>(p)));
 }
 
 // The bytes among the 16 at `p` that are not HEXDIG, as a bit mask.

@@ -77,6 +77,14 @@ const UriRow kUriRows[] = {
      "+1-212-555-1212", "1234", "gateway.com", kName, kNoPort, "user=phone"},
     {"sips:1212@gateway.com", kOk, 0, "numeric user", kSips, "1212", "", "gateway.com", kName},
     {"sip:alice@192.0.2.4", kOk, 0, "IPv4 host", kSip, "alice", "", "192.0.2.4", kIPv4},
+    // A parameter name's leading letters, digits, '-' and '.' are skipped in one vector test with 8
+    // or more bytes left; the scan goes on bytewise after them.
+    {"sip:h;abcdefgh", kOk, 0, "8-byte parameter name at the end", kSip, "", "", "h", kName,
+     kNoPort, "abcdefgh"},
+    {"sip:h;a-b.c9_x~y=1;lr", kOk, 0, "'_' and '~' after a run in a parameter name", kSip, "", "",
+     "h", kName, kNoPort, "a-b.c9_x~y=1;lr"},
+    {"sip:h;transport%41=tcp", kOk, 0, "escape after a run in a parameter name", kSip, "", "", "h",
+     kName, kNoPort, "transport%41=tcp"},
     // IPv4 hosts are scanned on a 16-byte window: read in place with 16 bytes left, copied with
     // 8 to 15 (zeros after the end), bytewise under 8.
     {"sip:1.2.3.4", kOk, 0, "IPv4 host of 7 bytes (bytewise)", kSip, "", "", "1.2.3.4", kIPv4},
@@ -248,6 +256,8 @@ const UriRow kUriRows[] = {
     {"sip:[::ffff:1.2.3.256]", kBad, 4, "bad embedded IPv4"},
     {"sip:[::1.2.3]", kBad, 4, "short embedded IPv4"},
     {"sip:[1.2.3.4]", kBad, 4, "IPv4 inside brackets"},
+    {"sip:h;transport%4g=tcp", kBad, 15, "bad escape after a letter run in a parameter name"},
+    {"sip:h;transport\"=tcp;lr", kBad, 15, "DQUOTE after a letter run in a parameter name"},
     {"sip:a@host;", kBad, 11, "empty parameter at the end"},
     {"sip:a@host;;lr", kBad, 11, "empty parameter (;;)"},
     {"sip:a@host;lr=", kBad, 14, "parameter with '=' but no value"},
