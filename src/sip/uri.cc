@@ -279,7 +279,9 @@ bool NextElement(std::string_view& rest, std::string_view& elem) {
   }
   const char* b = rest.data();
   const char* e = b + rest.size();
-  const char* q = b;
+  // Most values are one element: with no ',' at all the loop below would run to e whatever
+  // quotes and brackets it met, so one search for ',' settles it.
+  const char* q = FindByte(b, e, ',') == nullptr ? e : b;
   while (q < e) {
     // Only ',', DQUOTE and '<' need a closer look.
     q = SkipToElemStop(q, e);
