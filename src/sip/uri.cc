@@ -257,17 +257,32 @@ const char* ScanHost(const char* q, const char* e, HostKind& kind) {
 }
 
 const char* ScanPort(const char* q, const char* e, uint16_t& port) {
-  uint32_t value = 0;
-  const char* b = q;
-  while (q < e && charset::IsDigit(*q)) {
+  // Up to five digits need no range check on the way (99999 fits); a sixth goes on below.
+  auto digit = [e](const char* p) -> uint32_t {  // the digit at p, or 10 and above
+    return p < e ? static_cast<uint32_t>(static_cast<unsigned char>(*p)) - '0' : 10u;
+  };
+  uint32_t value = digit(q);
+  if (value > 9) {
+    return nullptr;
+  }
+  for (int i = 1; i < 5; ++i) {
+    const uint32_t d = digit(q + i);
+    if (d > 9) {
+      port = static_cast<uint16_t>(value);
+      return q + i;
+    }
+    value = value * 10 + d;
+  }
+  if (value > 65535) {
+    return nullptr;
+  }
+  q += 5;
+  while (q < e && charset::IsDigit(*q)) {  // leading zeros make longer runs legal
     value = value * 10 + static_cast<uint32_t>(*q - '0');
     if (value > 65535) {
       return nullptr;
     }
     ++q;
-  }
-  if (q == b) {
-    return nullptr;
   }
   port = static_cast<uint16_t>(value);
   return q;
