@@ -212,11 +212,6 @@ bool IsQValue(std::string_view v) {
 // value is a token unless it is a quoted-string or an IPv6 reference, and empty when absent.
 bool IsTokenValue(std::string_view v) { return !v.empty() && v[0] != '"' && v[0] != '['; }
 
-// The inside of a quoted value, or the value itself.
-std::string_view Unquote(std::string_view v) {
-  return v.size() >= 2 && v.front() == '"' ? v.substr(1, v.size() - 2) : v;
-}
-
 }  // namespace
 
 ParseStatus ParseNameAddr(std::string_view value, NameAddr& out, ParseError error,
@@ -401,17 +396,32 @@ ParseStatus ParseCredentials(std::string_view value, Credentials& out, ParseErro
       return {error, name};
     }
     const std::string_view pname = Span(name, q);
-    q = SkipLws(q, e);
+    // EQUAL = SWS "=" SWS; most senders put no LWS around '=', which is tested first.
     if (q == e || *q != '=') {
-      return {error, q};
+      q = SkipLws(q, e);
+      if (q == e || *q != '=') {
+        return {error, q};
+      }
     }
-    const char* v = SkipLws(q + 1, e);
-    q = v < e && *v == '"' ? ScanQuoted(v, e) : ScanToken(v, e);
-    if (q == nullptr || q == v) {
-      return {error, v};
+    const char* v = q + 1;
+    if (v < e && *v != '"') {
+      v = SkipLws(v, e);
+    }
+    std::string_view pvalue;
+    if (v < e && *v == '"') {
+      q = ScanQuoted(v, e);
+      if (q == nullptr) {
+        return {error, v};
+      }
+      pvalue = Span(v + 1, q - 1);  // Unquote: ScanQuoted ends after the closing DQUOTE
+    } else {
+      q = ScanToken(v, e);
+      if (q == v) {
+        return {error, v};
+      }
+      pvalue = Span(v, q);
     }
     last_end = q;
-    const std::string_view pvalue = Unquote(Span(v, q));
     if (out.is_digest) {
       // Dispatch on length, then whole-word compares.
       std::string_view* dest = nullptr;
@@ -460,14 +470,24 @@ ParseStatus ParseCredentials(std::string_view value, Credentials& out, ParseErro
         *dest = pvalue;
       }
     }
-    q = SkipLws(q, e);
+    // COMMA = SWS "," SWS; commonly ',' right after the value and one SP after it.
     if (q == e) {
       break;
     }
     if (*q != ',') {
-      return {error, q};
+      q = SkipLws(q, e);
+      if (q == e) {
+        break;
+      }
+      if (*q != ',') {
+        return {error, q};
+      }
     }
-    q = SkipLws(q + 1, e);
+    ++q;
+    if (q < e && *q == ' ') {
+      ++q;
+    }
+    q = SkipLws(q, e);
   }
   out.params = Span(first, last_end);
   return {};
