@@ -270,7 +270,7 @@ ParseStatus ParseContact(std::string_view value, Contact& out) {
 bool IsContactStar(std::string_view value) { return value == "*"; }
 
 ParseStatus ParseVia(std::string_view value, Via& out) {
-  out = Via{};
+  internal::ZeroResult(out);
   out.ttl = -1;
   out.host_kind = HostKind::kNone;
   constexpr ParseError kErr = ParseError::kBadVia;
@@ -371,7 +371,7 @@ ParseStatus ParseVia(std::string_view value, Via& out) {
 }
 
 ParseStatus ParseCredentials(std::string_view value, Credentials& out, ParseError error) {
-  out = Credentials{};
+  internal::ZeroResult(out);
   const char* b = value.data();
   const char* e = b + value.size();
   const char* q = SkipLws(b, e);

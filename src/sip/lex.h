@@ -116,6 +116,30 @@ inline uint32_t HexStop16(const char* p) {
 }
 #endif
 
+// out = T{} for a parse result of string_views, bools, enums and integers without default member
+// initializers, whose value-initialised form is all zero bytes: 16-byte stores (and an 8-byte one
+// for a size of 8 mod 16), where
+// the compiler's own zeroing of such a struct is a rep stos (about one instruction per 8 bytes
+// and its set-up).
+template <class T>
+inline void ZeroResult(T& out) {
+  static_assert(std::is_trivially_copyable_v<T> && std::is_standard_layout_v<T>);
+#if defined(__SSE2__)
+  if constexpr (sizeof(T) % 8 == 0) {
+    char* p = reinterpret_cast<char*>(&out);
+#pragma GCC unroll 16
+    for (std::size_t i = 0; i + 16 <= sizeof(T); i += 16) {
+      _mm_storeu_si128(reinterpret_cast<__m128i*>(p + i), _mm_setzero_si128());
+    }
+    if constexpr (sizeof(T) % 16 != 0) {
+      _mm_storel_epi64(reinterpret_cast<__m128i*>(p + sizeof(T) - 8), _mm_setzero_si128());
+    }
+    return;
+  }
+#endif
+  out = T{};
+}
+
 // memchr(q, c, e - q) inline, for the short spans of a header value where the libc call costs
 // more than the search: whole 16-byte runs, then at least 8 of the rest in one vector, then
 // bytewise. Reads only inside [q, e).

@@ -462,7 +462,7 @@ ParseStatus ParseTelUri(const char* b, const char* e, Uri& out) {
 }  // namespace
 
 ParseStatus ParseUri(std::string_view s, Uri& out) {
-  out = Uri{};
+  internal::ZeroResult(out);
   out.raw = s;
   out.host_kind = HostKind::kNone;
   const char* b = s.data();

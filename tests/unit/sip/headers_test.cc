@@ -533,6 +533,44 @@ TEST(HeadersTest, ResetsContactFieldsOnEveryCall) {
   EXPECT_EQ(c.reg_id, "");
 }
 
+TEST(HeadersTest, ResetsViaAndCredentialsFieldsOnEveryCall) {
+  Via v;
+  ASSERT_TRUE(ParseVia("SIP/2.0/UDP 1.2.3.4:5060;branch=z9hG4bK1;received=5.6.7.8;rport=9;"
+                       "maddr=m.example;ttl=3",
+                       v)
+                  .ok());
+  ASSERT_TRUE(ParseVia("SIP/2.0/TCP h.example", v).ok());
+  EXPECT_FALSE(v.has_port);
+  EXPECT_EQ(v.port, 0);
+  EXPECT_EQ(v.branch, "");
+  EXPECT_EQ(v.received, "");
+  EXPECT_FALSE(v.has_rport);
+  EXPECT_EQ(v.rport, "");
+  EXPECT_EQ(v.maddr, "");
+  EXPECT_EQ(v.ttl, -1);
+  EXPECT_EQ(v.params, "");
+  Credentials c;
+  ASSERT_TRUE(ParseCredentials("Digest username=\"u\", realm=r, nonce=n, uri=\"sip:a\", "
+                               "response=ab, algorithm=MD5, cnonce=c, opaque=o, qop=auth, "
+                               "nc=00000001, userhash=true",
+                               c, kBadAuthorization)
+                  .ok());
+  ASSERT_TRUE(ParseCredentials("Basic x=y", c, kBadAuthorization).ok());
+  EXPECT_FALSE(c.is_digest);
+  EXPECT_EQ(c.username, "");
+  EXPECT_EQ(c.realm, "");
+  EXPECT_EQ(c.nonce, "");
+  EXPECT_EQ(c.uri, "");
+  EXPECT_EQ(c.response, "");
+  EXPECT_EQ(c.algorithm, "");
+  EXPECT_EQ(c.cnonce, "");
+  EXPECT_EQ(c.opaque, "");
+  EXPECT_EQ(c.qop, "");
+  EXPECT_EQ(c.nc, "");
+  EXPECT_FALSE(c.userhash);
+  EXPECT_EQ(c.params, "x=y");
+}
+
 struct StarRow {
   std::string_view value;
   bool star;
