@@ -8,7 +8,9 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <cstring>
 #include <memory>
+#include <new>
 #include <ostream>
 #include <string>
 #include <string_view>
@@ -210,6 +212,26 @@ const ViaRow kViaRows[] = {
     {"SIP/2.0/UDP h;x=\"open", kBadVia, 16, "unterminated quoted value"},
     {"SIP/2.0/UDP h;x=<y>", kBadVia, 16, "'<' as a parameter value"},
 };
+
+// The parsers reset Uri, Via and Credentials by writing zero bytes (lex.h ZeroResult), which is
+// `out = T{}` only while every member's value-initialised form is zero: a default member
+// initializer added to one of these structs must fail here, not change parse results.
+template <class T>
+bool ValueInitialisedIsAllZero() {
+  alignas(T) unsigned char raw[sizeof(T)];
+  std::memset(raw, 0xa5, sizeof(raw));
+  T* t = new (raw) T{};
+  const unsigned char zero[sizeof(T)] = {};
+  const bool all_zero = std::memcmp(t, zero, sizeof(T)) == 0;
+  t->~T();
+  return all_zero;
+}
+
+TEST(HeadersTest, ResultStructsValueInitialiseToZeroBytes) {
+  EXPECT_TRUE(ValueInitialisedIsAllZero<Uri>());
+  EXPECT_TRUE(ValueInitialisedIsAllZero<Via>());
+  EXPECT_TRUE(ValueInitialisedIsAllZero<Credentials>());
+}
 
 TEST(HeadersTest, ParsesVia) {
   for (const ViaRow& row : kViaRows) {
